@@ -1,0 +1,61 @@
+// Package providers loads the credential sets of the chroma_auth gateway
+// (htpasswd files, static tokens, Chroma users YAML) and checks requests'
+// credentials against them. Every successful check hands back an Identity,
+// the caller's user, tenant, databases and role, which the authorization
+// layer enforces.
+package providers
+
+// Any is the wildcard of Chroma's users file: every tenant, or every
+// database.
+const Any = "*"
+
+// Identity is who a request is, once its credentials are verified. It is
+// Chroma's UserIdentity: the user id, the tenant the user may reach ("*" for
+// all) and its databases (["*"] for all), plus the role RBAC checks.
+type Identity struct {
+	// User is the user id: the htpasswd user name or the token's user.
+	User string `json:"user_id"`
+	// Tenant is the one tenant the user may reach, or "*".
+	Tenant string `json:"tenant"`
+	// Databases the user may reach within the tenant; ["*"] means all.
+	Databases []string `json:"databases"`
+	// Role names the user's RBAC role; empty when none is set.
+	Role string `json:"role,omitempty"`
+	// Provider says which credential proved the identity: "basic" or "token".
+	Provider string `json:"-"`
+}
+
+// AnonymousUser is the user of a bare token, as in Chroma.
+const AnonymousUser = "anonymous"
+
+// AllowsTenant reports whether the identity may reach tenant t.
+func (id *Identity) AllowsTenant(t string) bool {
+	return id.Tenant == "" || id.Tenant == Any || id.Tenant == t
+}
+
+// AllowsDatabase reports whether the identity may reach database d (of a
+// tenant it is allowed).
+func (id *Identity) AllowsDatabase(d string) bool {
+	if len(id.Databases) == 0 {
+		return true
+	}
+	for _, db := range id.Databases {
+		if db == Any || db == d {
+			return true
+		}
+	}
+	return false
+}
+
+// AllTenants reports whether the identity is scoped to no single tenant.
+func (id *Identity) AllTenants() bool { return id.Tenant == "" || id.Tenant == Any }
+
+// AllDatabases reports whether the identity may reach every database.
+func (id *Identity) AllDatabases() bool {
+	for _, db := range id.Databases {
+		if db == Any {
+			return true
+		}
+	}
+	return len(id.Databases) == 0
+}
