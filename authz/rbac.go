@@ -1,0 +1,175 @@
+package authz
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// RBAC is Chroma's SimpleRBACAuthorizationProvider configuration: roles
+// mapped to the actions they may perform, and users mapped to roles.
+//
+//	roles_mapping:
+//	  admin:  { actions: ["system:reset", "tenant:create_tenant", ...] }
+//	  reader: { actions: ["db:list_collections", "collection:get", ...] }
+//	users:
+//	  - { id: user@example.com, role: admin }
+//
+// An RBAC is immutable once parsed and safe for concurrent use.
+type RBAC struct {
+	name    string
+	roles   map[string]map[string]bool
+	users   map[string]string
+	unknown []string
+}
+
+type rbacFile struct {
+	RolesMapping map[string]*struct {
+		Actions []string `yaml:"actions"`
+	} `yaml:"roles_mapping"`
+	Users []struct {
+		ID   string `yaml:"id"`
+		Role string `yaml:"role"`
+	} `yaml:"users"`
+}
+
+// LoadRBAC reads and parses the RBAC file at path.
+func LoadRBAC(path string) (*RBAC, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("RBAC file: %w", err)
+	}
+	return ParseRBAC(path, data)
+}
+
+// ParseRBAC parses an RBAC file's content; name (the file's path) prefixes
+// every error, which names the role or the user (index and id) at fault.
+// A malformed file, a role without actions, a malformed action, a user
+// without id or role, a user listed twice and a user of a role that
+// roles_mapping lacks are errors.
+func ParseRBAC(name string, data []byte) (*RBAC, error) {
+	var f rbacFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty RBAC file: it needs roles_mapping", name)
+		}
+		return nil, fmt.Errorf("%s: malformed RBAC YAML: %v", name, err)
+	}
+	if len(f.RolesMapping) == 0 {
+		return nil, fmt.Errorf("%s: no roles_mapping", name)
+	}
+	p := &RBAC{name: name, roles: map[string]map[string]bool{}, users: map[string]string{}}
+	unknown := map[string]bool{}
+	for role, def := range f.RolesMapping {
+		if strings.TrimSpace(role) == "" {
+			return nil, fmt.Errorf("%s: roles_mapping: a role has an empty name", name)
+		}
+		if def == nil || len(def.Actions) == 0 {
+			return nil, fmt.Errorf("%s: role %q has no actions", name, role)
+		}
+		set := map[string]bool{}
+		for i, a := range def.Actions {
+			if !wellFormedAction(a) {
+				return nil, fmt.Errorf("%s: role %q: actions[%d] %q is not an action (want e.g. \"collection:query\")", name, role, i, a)
+			}
+			if !KnownAction(a) {
+				unknown[a] = true
+			}
+			set[a] = true
+		}
+		p.roles[role] = set
+	}
+	first := map[string]int{}
+	for i, u := range f.Users {
+		if u.ID == "" {
+			return nil, fmt.Errorf("%s: users[%d]: missing id", name, i)
+		}
+		if j, dup := first[u.ID]; dup {
+			return nil, fmt.Errorf("%s: users[%d] (id %q): duplicate user, first at users[%d]", name, i, u.ID, j)
+		}
+		first[u.ID] = i
+		if u.Role == "" {
+			return nil, fmt.Errorf("%s: users[%d] (id %q): missing role", name, i, u.ID)
+		}
+		if _, ok := p.roles[u.Role]; !ok {
+			return nil, fmt.Errorf("%s: users[%d] (id %q): unknown role %q (roles_mapping has %s)", name, i, u.ID, u.Role, strings.Join(p.Roles(), ", "))
+		}
+		p.users[u.ID] = u.Role
+	}
+	for a := range unknown {
+		p.unknown = append(p.unknown, a)
+	}
+	sort.Strings(p.unknown)
+	return p, nil
+}
+
+func wellFormedAction(a string) bool {
+	kind, op, ok := strings.Cut(a, ":")
+	return ok && kind != "" && op != "" && strings.TrimSpace(a) == a && !strings.ContainsAny(a, " \t")
+}
+
+// Name is the file the RBAC came from.
+func (p *RBAC) Name() string { return p.name }
+
+// Roles lists the roles, sorted.
+func (p *RBAC) Roles() []string {
+	out := make([]string, 0, len(p.roles))
+	for r := range p.roles {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnknownActions lists the actions the file grants that no Chroma route
+// checks (typos, or actions of other Chroma versions), sorted, so the
+// caller can warn about them. They grant nothing.
+func (p *RBAC) UnknownActions() []string { return append([]string(nil), p.unknown...) }
+
+// RoleOf is the role RBAC gives id: the role of its user id in the file's
+// users section, else the identity's own role (from the users or token
+// file); "" when none.
+func (p *RBAC) RoleOf(id *providers.Identity) string {
+	if p == nil || id == nil {
+		return ""
+	}
+	if r, ok := p.users[id.User]; ok {
+		return r
+	}
+	return id.Role
+}
+
+// Allowed reports whether id's role grants action. A nil RBAC, a nil
+// identity, an empty action, a missing or unknown role all deny.
+func (p *RBAC) Allowed(id *providers.Identity, action string) bool {
+	if p == nil || id == nil || action == "" {
+		return false
+	}
+	return p.roles[p.RoleOf(id)][action]
+}
+
+// Authorize checks a classified route: unknown routes are denied, public,
+// identity and authentication-only routes (Action "") are allowed, and any
+// other route needs Allowed. It returns nil or a *Denied whose reason
+// names the action ("Forbidden: <action>" is the client's message).
+func (p *RBAC) Authorize(id *providers.Identity, rt Route) error {
+	if !rt.Known {
+		return deny("request is not a Chroma route the gateway knows")
+	}
+	if rt.Public || rt.Identity || rt.Action == "" {
+		return nil
+	}
+	if !p.Allowed(id, rt.Action) {
+		return deny("%s", rt.Action)
+	}
+	return nil
+}
