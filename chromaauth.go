@@ -1,0 +1,203 @@
+// Package chromaauth is a Caddy HTTP handler that puts Chroma's server
+// authentication (and authorization) in front of a Chroma vector database:
+// Basic auth against a bcrypt htpasswd file, static tokens in
+// `Authorization: Bearer` or `X-Chroma-Token`, Chroma's public heartbeat
+// and version routes, and the error bodies Chroma's clients understand.
+package chromaauth
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+func init() {
+	caddy.RegisterModule(ChromaAuth{})
+}
+
+// ChromaAuth authenticates every request to a Chroma server. A request
+// passes when it carries a valid credential of a configured kind (a Basic
+// user and password from the htpasswd file, or a token), or when it is a GET
+// or HEAD of a public route. Anything else is answered 401 with Chroma's
+// `{"error":"AuthorizationError","message":"Unauthorized"}` body, which the
+// Chroma clients turn into their own unauthorized error.
+//
+// After a successful check the placeholders `{http.auth.user.id}`,
+// `{http.auth.user.tenant}`, `{http.auth.user.databases}`,
+// `{http.auth.user.role}` and `{http.auth.user.provider}` are set, like
+// Caddy's own authentication handler does, so logs and `header_up` can use
+// them. The credential headers are removed before the request goes
+// upstream, unless forward_credentials is set.
+type ChromaAuth struct {
+	// An htpasswd file of bcrypt hashes (made with `htpasswd -B`) for Basic
+	// auth. Chroma's CHROMA_SERVER_AUTHN_CREDENTIALS_FILE for basic auth.
+	HtpasswdFile string `json:"htpasswd_file,omitempty"`
+
+	// A Chroma users YAML file (`users:` with `id`, `role`, `tenant`,
+	// `databases`, `tokens`) giving the htpasswd users their tenant,
+	// databases and role. Tokens listed in it are accepted as well.
+	UsersFile string `json:"users_file,omitempty"`
+
+	// Static tokens. Placeholders such as `{env.CHROMA_TOKEN}` are
+	// replaced at load; a token that comes out empty is an error. Each is an
+	// anonymous token: user "anonymous", every tenant and database.
+	Tokens []string `json:"tokens,omitempty"`
+
+	// Token files: one token a line ('#' starts a comment), or a Chroma
+	// users YAML whose users carry `tokens`.
+	TokenFiles []string `json:"token_files,omitempty"`
+
+	// The header clients send the token in: `Authorization` (as
+	// `Bearer <token>`, the default) or `X-Chroma-Token`. Chroma's spellings
+	// `AUTHORIZATION` and `X_CHROMA_TOKEN` are accepted.
+	TokenHeader string `json:"token_header,omitempty"`
+
+	// Extra public paths: exact paths that GET and HEAD reach without
+	// credentials, in addition to Chroma's heartbeat and version routes.
+	Public []string `json:"public,omitempty"`
+
+	// Turns off the default public routes (`/api/v1`, `/api/v1/heartbeat`,
+	// `/api/v1/version`, `/api/v2`, `/api/v2/heartbeat`, `/api/v2/version`,
+	// `/api/v2/healthcheck`), so that every route needs credentials but
+	// those listed in `public`.
+	NoDefaultPublic bool `json:"no_default_public,omitempty"`
+
+	// Forward the credential headers (`Authorization`, `X-Chroma-Token`)
+	// upstream. By default they are removed: Chroma does not need them,
+	// and an upstream log should not see them.
+	ForwardCredentials bool `json:"forward_credentials,omitempty"`
+
+	// The realm of the `WWW-Authenticate: Basic` challenge. Default "Chroma".
+	Realm string `json:"realm,omitempty"`
+
+	// How many verified (user, password) pairs to remember, so bcrypt runs
+	// once per pair rather than once per request. Default 10000.
+	CacheSize int `json:"cache_size,omitempty"`
+
+	// How many bcrypt checks may run at once. Default: the number of CPUs.
+	MaxConcurrentBcrypt int `json:"max_concurrent_bcrypt,omitempty"`
+
+	tokenHeader string // canonical: "Authorization" or "X-Chroma-Token"
+	public      map[string]struct{}
+	auth        *providers.Authenticator
+	logger      *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.chroma_auth",
+		New: func() caddy.Module { return new(ChromaAuth) },
+	}
+}
+
+// Provision loads the credentials. Any problem in a file is an error that
+// names the file, line and user, and stops the config from loading: the
+// gateway never starts open or half-configured.
+func (h *ChromaAuth) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	header, err := canonicalTokenHeader(h.TokenHeader)
+	if err != nil {
+		return err
+	}
+	h.tokenHeader = header
+	h.public = publicSet(h.Public, h.NoDefaultPublic)
+
+	creds, err := providers.Load(h.sources())
+	if err != nil {
+		return fmt.Errorf("chroma_auth: %w", err)
+	}
+	h.auth = providers.NewAuthenticator(creds, providers.Options{
+		CacheSize:           h.CacheSize,
+		MaxConcurrentBcrypt: h.MaxConcurrentBcrypt,
+	})
+	h.logger.Info("credentials loaded",
+		zap.Int("basic_users", creds.NumUsers()),
+		zap.Int("tokens", creds.NumTokens()),
+		zap.String("token_header", h.tokenHeader))
+	return nil
+}
+
+// sources resolves placeholders (such as {env.CHROMA_TOKEN}) in the
+// configured paths and tokens.
+func (h *ChromaAuth) sources() providers.Sources {
+	repl := caddy.NewReplacer()
+	src := providers.Sources{
+		HtpasswdFile: repl.ReplaceAll(h.HtpasswdFile, ""),
+		UsersFile:    repl.ReplaceAll(h.UsersFile, ""),
+	}
+	for _, t := range h.Tokens {
+		src.Tokens = append(src.Tokens, repl.ReplaceAll(t, ""))
+	}
+	for _, f := range h.TokenFiles {
+		src.TokenFiles = append(src.TokenFiles, repl.ReplaceAll(f, ""))
+	}
+	return src
+}
+
+// Validate checks the configuration for mistakes that need no file.
+func (h *ChromaAuth) Validate() error {
+	if h.HtpasswdFile == "" && h.UsersFile == "" && len(h.Tokens) == 0 && len(h.TokenFiles) == 0 {
+		return fmt.Errorf("chroma_auth: no credentials configured (basic, token, token_file or users_file): refusing to start open")
+	}
+	if _, err := canonicalTokenHeader(h.TokenHeader); err != nil {
+		return err
+	}
+	for _, p := range h.Public {
+		if err := checkPublicPath(p); err != nil {
+			return err
+		}
+	}
+	if h.CacheSize < 0 || h.MaxConcurrentBcrypt < 0 {
+		return fmt.Errorf("chroma_auth: cache_size and max_concurrent_bcrypt cannot be negative")
+	}
+	return nil
+}
+
+// ServeHTTP lets public routes and authenticated requests through, and
+// answers everything else 401.
+func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.isPublic(r) {
+		h.stripCredentials(r)
+		return next.ServeHTTP(w, r)
+	}
+	id, reason := h.authenticate(r)
+	if id == nil {
+		return h.reject(w, r, reason)
+	}
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	setUserPlaceholders(repl, id)
+	h.stripCredentials(r)
+	return next.ServeHTTP(w, r)
+}
+
+func (h *ChromaAuth) stripCredentials(r *http.Request) {
+	if h.ForwardCredentials {
+		return
+	}
+	r.Header.Del("Authorization")
+	r.Header.Del("X-Chroma-Token")
+}
+
+// setUserPlaceholders publishes the identity the way caddyauth does.
+func setUserPlaceholders(repl *caddy.Replacer, id *providers.Identity) {
+	repl.Set("http.auth.user.id", id.User)
+	repl.Set("http.auth.user.tenant", id.Tenant)
+	repl.Set("http.auth.user.databases", strings.Join(id.Databases, ","))
+	repl.Set("http.auth.user.role", id.Role)
+	repl.Set("http.auth.user.provider", id.Provider)
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*ChromaAuth)(nil)
+	_ caddy.Validator             = (*ChromaAuth)(nil)
+	_ caddyhttp.MiddlewareHandler = (*ChromaAuth)(nil)
+)

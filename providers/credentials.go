@@ -1,0 +1,233 @@
+package providers
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Sources says where a credential set comes from.
+type Sources struct {
+	// HtpasswdFile holds the basic-auth users, bcrypt hashes only.
+	HtpasswdFile string
+	// UsersFile is a Chroma users YAML giving basic users their tenant,
+	// databases and role; tokens listed in it are accepted too.
+	UsersFile string
+	// Tokens are static tokens given in the configuration itself; each is
+	// an anonymous token (every tenant and database).
+	Tokens []string
+	// TokenFiles are token files: plain lists or Chroma users YAML.
+	TokenFiles []string
+}
+
+// Files lists the files a set is loaded from, for watching.
+func (s Sources) Files() []string {
+	var files []string
+	if s.HtpasswdFile != "" {
+		files = append(files, s.HtpasswdFile)
+	}
+	if s.UsersFile != "" {
+		files = append(files, s.UsersFile)
+	}
+	return append(files, s.TokenFiles...)
+}
+
+// Credentials is one loaded, immutable credential set. A reload builds a new
+// one and swaps it in whole, so a request always sees one consistent set.
+type Credentials struct {
+	users    map[string]*basicUser
+	tokens   map[uint64][]tokenRecord // keyed by the first 8 bytes of the digest
+	nTokens  int
+	fakeHash []byte
+	basic    bool
+	token    bool
+}
+
+type tokenRecord struct {
+	digest [sha256.Size]byte
+	id     *Identity
+}
+
+type basicUser struct {
+	hash string
+	id   *Identity
+}
+
+// Basic reports whether basic auth is configured.
+func (c *Credentials) Basic() bool { return c.basic }
+
+// Token reports whether token auth is configured.
+func (c *Credentials) Token() bool { return c.token }
+
+// NumUsers is the number of basic users.
+func (c *Credentials) NumUsers() int { return len(c.users) }
+
+// NumTokens is the number of distinct tokens.
+func (c *Credentials) NumTokens() int { return c.nTokens }
+
+// Load reads every source and builds a credential set, or says exactly
+// which file, line and user is wrong.
+func Load(src Sources) (*Credentials, error) {
+	c := &Credentials{
+		users:  make(map[string]*basicUser),
+		tokens: make(map[uint64][]tokenRecord),
+	}
+	var users []UserEntry
+	if src.UsersFile != "" {
+		var err error
+		if users, err = LoadUsers(src.UsersFile, false); err != nil {
+			return nil, err
+		}
+	}
+	if src.HtpasswdFile != "" {
+		entries, err := LoadHtpasswd(src.HtpasswdFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.addBasic(entries, users); err != nil {
+			return nil, err
+		}
+	}
+	owner := make(map[[sha256.Size]byte]string) // digest → where it was first seen
+	add := func(e TokenEntry) error {
+		d := tokenDigest(e.Token)
+		if first, dup := owner[d]; dup {
+			return fmt.Errorf("%s: a token also given at %s: a token must belong to one user", e.Source, first)
+		}
+		owner[d] = e.Source
+		k := binary.LittleEndian.Uint64(d[:8])
+		c.tokens[k] = append(c.tokens[k], tokenRecord{digest: d, id: e.Identity})
+		c.nTokens++
+		return nil
+	}
+	for i, tok := range src.Tokens {
+		if err := checkToken(tok); err != nil {
+			return nil, fmt.Errorf("token #%d: %v", i+1, err)
+		}
+		if err := add(TokenEntry{Token: tok, Identity: AnonymousIdentity(), Source: fmt.Sprintf("token #%d", i+1)}); err != nil {
+			return nil, err
+		}
+	}
+	for i := range users {
+		for _, tok := range users[i].Tokens {
+			if err := add(TokenEntry{Token: tok, Identity: users[i].Identity("token"), Source: (&FileError{File: src.UsersFile, Line: users[i].Line}).where()}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, f := range src.TokenFiles {
+		entries, err := LoadTokenFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if err := add(e); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c.basic = src.HtpasswdFile != ""
+	c.token = c.nTokens > 0
+	if src.UsersFile != "" && !c.basic && !c.token {
+		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens")
+	}
+	if !c.basic && !c.token {
+		return nil, fmt.Errorf("no credentials configured: set an htpasswd file or tokens, so the gateway never starts open")
+	}
+	return c, nil
+}
+
+func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry) error {
+	byID := make(map[string]*UserEntry, len(users))
+	for i := range users {
+		byID[users[i].ID] = &users[i]
+	}
+	costs := make(map[int]int)
+	for _, e := range entries {
+		id := &Identity{User: e.User, Tenant: Any, Databases: []string{Any}, Provider: "basic"}
+		if u := byID[e.User]; u != nil {
+			id = u.Identity("basic")
+		}
+		c.users[e.User] = &basicUser{hash: e.Hash, id: id}
+		cost, _ := bcrypt.Cost([]byte(e.Hash)) // checked by ParseHtpasswd
+		costs[cost]++
+	}
+	common, n := bcrypt.DefaultCost, 0
+	for cost, k := range costs {
+		if k > n || (k == n && cost > common) {
+			common, n = cost, k
+		}
+	}
+	var err error
+	c.fakeHash, err = fakeHash(common)
+	return err
+}
+
+var (
+	fakeMu     sync.Mutex
+	fakeHashes = map[int][]byte{}
+)
+
+// fakeHash is a bcrypt hash of a random password at the given cost. An
+// unknown user is checked against it so that it costs the same time as a
+// known one: response time must not tell which users exist. It is made once
+// per cost and kept, as making one costs as much as a check.
+func fakeHash(cost int) ([]byte, error) {
+	fakeMu.Lock()
+	defer fakeMu.Unlock()
+	if h, ok := fakeHashes[cost]; ok {
+		return h, nil
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword(secret, cost)
+	if err != nil {
+		return nil, err
+	}
+	fakeHashes[cost] = h
+	return h, nil
+}
+
+// tokenKey keys the token digests with a secret of this process, so that
+// nobody outside can compute the digest of a token they try.
+var tokenKey = func() [32]byte {
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		panic("chroma_auth: no randomness for the token key: " + err.Error())
+	}
+	return k
+}()
+
+// tokenDigest is SHA-256(key || token). Only digests are kept in memory,
+// never the tokens themselves.
+func tokenDigest(tok string) [sha256.Size]byte {
+	var buf [32 + MaxTokenLen]byte // on the stack: no allocation per request
+	n := copy(buf[:], tokenKey[:])
+	n += copy(buf[n:], tok)
+	return sha256.Sum256(buf[:n])
+}
+
+// lookupToken finds the identity of a token. The map is keyed by the first
+// eight bytes of the keyed digest, so a lookup's timing depends only on
+// digest bytes nobody outside can predict; the whole digest is then compared
+// in constant time.
+func (c *Credentials) lookupToken(tok string) (*Identity, bool) {
+	if len(tok) == 0 || len(tok) > MaxTokenLen {
+		return nil, false
+	}
+	d := tokenDigest(tok)
+	var found *Identity
+	for _, rec := range c.tokens[binary.LittleEndian.Uint64(d[:8])] {
+		if subtle.ConstantTimeCompare(rec.digest[:], d[:]) == 1 {
+			found = rec.id
+		}
+	}
+	return found, found != nil
+}

@@ -1,0 +1,142 @@
+package providers
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TokenEntry is one token with the identity it proves.
+type TokenEntry struct {
+	Token    string
+	Identity *Identity
+	Source   string // "file:line" or "inline #n", for messages that must not quote the token
+}
+
+// LoadTokenFile reads a token file: either Chroma's users YAML (a top-level
+// `users:` list, each user with its tokens) or plain text, one token a line
+// with '#' comments, each an anonymous token.
+func LoadTokenFile(path string) ([]TokenEntry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fileErr(path, 0, "", "cannot read token file: %v", unwrapPathError(err))
+	}
+	return ParseTokenFile(path, data)
+}
+
+// ParseTokenFile parses the contents of a token file; see LoadTokenFile.
+func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
+	if looksLikeUsersYAML(data) {
+		users, err := ParseUsers(name, data, true)
+		if err != nil {
+			return nil, err
+		}
+		var out []TokenEntry
+		for i := range users {
+			id := users[i].Identity("token")
+			src := (&FileError{File: name, Line: users[i].Line}).where()
+			for _, tok := range users[i].Tokens {
+				out = append(out, TokenEntry{Token: tok, Identity: id, Source: src})
+			}
+		}
+		return out, nil
+	}
+	var out []TokenEntry
+	seen := make(map[string]int)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		tok := strings.TrimSpace(sc.Text())
+		if lineNo == 1 {
+			tok = strings.TrimPrefix(tok, "\uFEFF")
+		}
+		if tok == "" || strings.HasPrefix(tok, "#") {
+			continue
+		}
+		if err := checkToken(tok); err != nil {
+			return nil, fileErr(name, lineNo, "", "%v", err)
+		}
+		if first, dup := seen[tok]; dup {
+			return nil, fileErr(name, lineNo, "", "the same token as line %d", first)
+		}
+		seen[tok] = lineNo
+		out = append(out, TokenEntry{Token: tok, Identity: AnonymousIdentity(), Source: (&FileError{File: name, Line: lineNo}).where()})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fileErr(name, lineNo+1, "", "cannot read line: %v", err)
+	}
+	if len(out) == 0 {
+		return nil, fileErr(name, 0, "", "no tokens: the token file is empty")
+	}
+	return out, nil
+}
+
+// AnonymousIdentity is the identity of a bare token, as Chroma gives it: user
+// "anonymous", every tenant and database.
+func AnonymousIdentity() *Identity {
+	return &Identity{User: AnonymousUser, Tenant: Any, Databases: []string{Any}, Provider: "token"}
+}
+
+func (e *FileError) where() string {
+	if e.Line > 0 {
+		return e.File + ":" + itoa(e.Line)
+	}
+	return e.File
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// looksLikeUsersYAML tells a users YAML document from a plain token list: a
+// plain token (printable, no spaces) never parses as a YAML mapping.
+func looksLikeUsersYAML(data []byte) bool {
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		// A broken YAML document that still says "users:" is meant as YAML:
+		// let ParseUsers report where it breaks.
+		return bytes.Contains(data, []byte("users:"))
+	}
+	_, ok := m["users"]
+	return ok
+}
+
+// MaxTokenLen bounds a token so a header cannot make us hash megabytes.
+const MaxTokenLen = 4096
+
+var (
+	errTokenEmpty   = errors.New("empty token")
+	errTokenChars   = errors.New("token has spaces, control or non-ASCII characters (tokens are printable ASCII)")
+	errTokenTooLong = errors.New("token longer than 4096 characters")
+)
+
+// checkToken accepts Chroma's tokens: printable ASCII, no spaces.
+func checkToken(tok string) error {
+	if tok == "" {
+		return errTokenEmpty
+	}
+	if len(tok) > MaxTokenLen {
+		return errTokenTooLong
+	}
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c >= 0x7f {
+			return errTokenChars
+		}
+	}
+	return nil
+}
