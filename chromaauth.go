@@ -84,6 +84,19 @@ type ChromaAuth struct {
 	// How many bcrypt checks may run at once. Default: the number of CPUs.
 	MaxConcurrentBcrypt int `json:"max_concurrent_bcrypt,omitempty"`
 
+	// Chroma's RBAC file (`roles_mapping` of roles to actions, `users` with
+	// `id` and `role`): when set, every request's action is checked against
+	// the caller's role, and routes the gateway does not know are denied.
+	// Chroma's CHROMA_SERVER_AUTHZ_CONFIG_FILE.
+	AuthzFile string `json:"authz_file,omitempty"`
+
+	// Read the settings from Chroma's own environment variables
+	// (CHROMA_SERVER_AUTHN_PROVIDER, CHROMA_SERVER_AUTHN_CREDENTIALS_FILE,
+	// CHROMA_SERVER_AUTHN_CREDENTIALS, CHROMA_AUTH_TOKEN_TRANSPORT_HEADER,
+	// CHROMA_SERVER_AUTHZ_CONFIG_FILE and the 0.4 names), so a Chroma
+	// deployment's environment works unchanged.
+	FromEnv bool `json:"from_env,omitempty"`
+
 	tokenHeader string // canonical: "Authorization" or "X-Chroma-Token"
 	public      map[string]struct{}
 	auth        *providers.Authenticator
