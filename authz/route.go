@@ -92,7 +92,7 @@ func Classify(r *http.Request) (Route, error) {
 	if len(raws) == 1 && raws[0] == "openapi.json" && method == http.MethodGet {
 		return Route{Name: "openapi", Known: true}, nil
 	}
-	if len(segs) >= 2 && raws[0] == "docs" && method == http.MethodGet {
+	if raws[0] == "docs" && method == http.MethodGet {
 		return docsRoute(segs, raws), nil
 	}
 	if len(segs) < 2 || raws[0] != "api" {
@@ -134,7 +134,7 @@ func docsRoute(segs, raws []string) Route {
 		}
 	}
 	// "/docs/" is the UI's own address; "/docs/a/" is not.
-	if raws[len(raws)-1] == "" && len(raws) != 2 {
+	if len(raws) > 2 && raws[len(raws)-1] == "" {
 		return Route{}
 	}
 	_ = segs
