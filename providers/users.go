@@ -74,6 +74,9 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 	for i := range doc.Users {
 		node := &doc.Users[i]
 		var u UserEntry
+		if key := unknownKey(node); key != "" {
+			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens)", key)
+		}
 		if err := node.Decode(&u); err != nil {
 			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "malformed entry: %s", yamlMsg(err))
 		}
@@ -124,4 +127,20 @@ func yamlMsg(err error) string {
 		msg = msg[:i] + "(value elided)"
 	}
 	return msg
+}
+
+// unknownKey returns the first key of a mapping node that is not a field
+// of UserEntry: a typo such as `tokenz` must not silently drop tokens.
+func unknownKey(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i].Value; k {
+		case "id", "role", "tenant", "databases", "tokens":
+		default:
+			return k
+		}
+	}
+	return ""
 }
