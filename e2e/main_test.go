@@ -1,0 +1,72 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// suiteEnv is what TestMain sets up once for every test: the built gateway
+// binary, one real Chroma server and the test credentials.
+type suiteEnv struct {
+	repoRoot   string // the plugin's module (..)
+	e2eDir     string // this module
+	tmp        string // removed at the end
+	gatewayBin string
+	chroma     *chromaServer
+	creds      testCredentials
+}
+
+var suite *suiteEnv
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+// runSuite sets up, runs the tests and always tears down: the deferred
+// stopAll ends Chroma and any gateway a failed test left behind. A panic
+// in a test goroutine skips these defers; the children's parent-death
+// signal (see startProcess) covers that case.
+func runSuite(m *testing.M) int {
+	defer stopAll()
+	stopAllOnSignal()
+
+	s, err := setUpSuite()
+	if s != nil && s.tmp != "" {
+		defer os.RemoveAll(s.tmp)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: setting up the suite failed: %v\n", err)
+		return 1
+	}
+	suite = s
+	return m.Run()
+}
+
+func setUpSuite() (*suiteEnv, error) {
+	e2eDir, err := os.Getwd() // go test runs in the package folder
+	if err != nil {
+		return nil, err
+	}
+	s := &suiteEnv{e2eDir: e2eDir, repoRoot: filepath.Dir(e2eDir)}
+	if s.tmp, err = os.MkdirTemp("", "chroma-auth-e2e-"); err != nil {
+		return nil, err
+	}
+	if err := ensureNodeModules(e2eDir); err != nil {
+		return s, err
+	}
+	if err := nodeVersionOK(); err != nil {
+		return s, err
+	}
+	if s.gatewayBin, err = buildGateway(s.repoRoot, s.tmp); err != nil {
+		return s, err
+	}
+	if s.creds, err = newTestCredentials(filepath.Join(s.tmp, "creds")); err != nil {
+		return s, err
+	}
+	if s.chroma, err = startChroma(e2eDir, s.tmp); err != nil {
+		return s, err
+	}
+	return s, nil
+}
