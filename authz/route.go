@@ -93,7 +93,7 @@ func Classify(r *http.Request) (Route, error) {
 		return Route{Name: "openapi", Known: true}, nil
 	}
 	if raws[0] == "docs" && method == http.MethodGet {
-		return docsRoute(segs, raws), nil
+		return docsRoute(raws), nil
 	}
 	if len(segs) < 2 || raws[0] != "api" {
 		return Route{}, nil
@@ -127,7 +127,7 @@ func Classify(r *http.Request) (Route, error) {
 }
 
 // docsRoute classifies GET /docs and the Swagger UI files under /docs/.
-func docsRoute(segs, raws []string) Route {
+func docsRoute(raws []string) Route {
 	for i := 1; i < len(raws); i++ {
 		if raws[i] == "" && i != len(raws)-1 {
 			return Route{}
@@ -137,7 +137,6 @@ func docsRoute(segs, raws []string) Route {
 	if len(raws) > 2 && raws[len(raws)-1] == "" {
 		return Route{}
 	}
-	_ = segs
 	return Route{Name: "docs", Known: true}
 }
 
