@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,4 +57,13 @@ func nodeVersionOK() error {
 		return fmt.Errorf("node %s is too old: chromadb 3.5 needs Node.js 20 or newer", v)
 	}
 	return nil
+}
+
+// stderrOf returns what a failed command printed on stderr, if exec kept it.
+func stderrOf(err error) string {
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return string(exitErr.Stderr)
+	}
+	return ""
 }
