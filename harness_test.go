@@ -1,0 +1,206 @@
+package chromaauth
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+)
+
+// upstream is a stand-in for Chroma that records what reaches it.
+type upstream struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+type seenRequest struct {
+	Method, URI   string
+	Authorization string
+	ChromaToken   string
+	User, Tenant  string
+	Body          string
+}
+
+func newUpstream(t *testing.T) *upstream {
+	u := &upstream{}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s := seenRequest{
+			Method: r.Method, URI: r.RequestURI,
+			Authorization: r.Header.Get("Authorization"), ChromaToken: r.Header.Get("X-Chroma-Token"),
+			User: r.Header.Get("X-Chroma-User"), Tenant: r.Header.Get("X-Chroma-Tenant"),
+			Body: string(body),
+		}
+		u.mu.Lock()
+		u.seen = append(u.seen, s)
+		u.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *upstream) requests() []seenRequest {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]seenRequest(nil), u.seen...)
+}
+
+func (u *upstream) reset() {
+	u.mu.Lock()
+	u.seen = nil
+	u.mu.Unlock()
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// gateway is a Caddy instance run the way users run it: a Caddyfile,
+// adapted by Caddy's own adapter, loaded and provisioned, serving on a real
+// loopback listener.
+type gateway struct {
+	URL  string
+	Addr string
+}
+
+// caddyfileSite wraps a site body in the global options the tests use.
+func caddyfileSite(port int, body string) string {
+	return fmt.Sprintf(`{
+	admin off
+	auto_https off
+	persist_config off
+	log {
+		level ERROR
+	}
+}
+
+http://127.0.0.1:%d {
+%s
+}
+`, port, body)
+}
+
+// adapt turns a Caddyfile into Caddy's JSON config.
+func adapt(cfgText string) ([]byte, error) {
+	adapter := caddyconfig.GetAdapter("caddyfile")
+	cfg, _, err := adapter.Adapt([]byte(cfgText), map[string]any{"filename": "Caddyfile"})
+	return cfg, err
+}
+
+// loadCaddyfile adapts and loads a config; it returns the load error.
+func loadCaddyfile(cfgText string) error {
+	cfg, err := adapt(cfgText)
+	if err != nil {
+		return err
+	}
+	return caddy.Load(cfg, true)
+}
+
+// startGateway runs a site whose body is given, and stops it at the end.
+func startGateway(t *testing.T, body string) *gateway {
+	t.Helper()
+	port := freePort(t)
+	require.NoError(t, loadCaddyfile(caddyfileSite(port, body)))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	waitListening(t, g.Addr)
+	return g
+}
+
+func waitListening(t *testing.T, addr string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
+// do sends a request with the given headers.
+func (g *gateway) do(t *testing.T, method, path string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, g.URL+path, nil)
+	require.NoError(t, err)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+// raw sends a request line and headers exactly as written, so that no
+// client library cleans the path first.
+func (g *gateway) raw(t *testing.T, method, target string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", g.Addr)
+	require.NoError(t, err)
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	msg := method + " " + target + " HTTP/1.1\r\nHost: " + g.Addr + "\r\nConnection: close\r\n"
+	for _, h := range headers {
+		msg += h + "\r\n"
+	}
+	_, err = io.WriteString(c, msg+"\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// writeHtpasswd writes an htpasswd file of user→password at bcrypt's
+// cheapest cost.
+func writeHtpasswd(t testing.TB, dir string, users map[string]string) string {
+	t.Helper()
+	var b strings.Builder
+	for u, p := range users {
+		h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
+		require.NoError(t, err)
+		fmt.Fprintf(&b, "%s:%s\n", u, h)
+	}
+	path := filepath.Join(dir, "server.htpasswd")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
+func writeTestFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+func basicHeader(user, pass string) string {
+	return "Basic " + b64(user+":"+pass)
+}
