@@ -34,4 +34,14 @@
 // undecodable escapes, parameters that decode to text holding "/" (a Python
 // upstream decodes the path before routing), a wrong method. HEAD counts as
 // GET (axum answers HEAD on GET routes).
+//
+// # Collections looked up by id
+//
+// Chroma 1.x before the fix of CVE-2026-45830/45832 (1.0.x among them)
+// resolves the collection of the data routes (add, get, query, update,
+// PUT collection, fork, count, …) by UUID alone and ignores the tenant and
+// database of the path. CheckScope only sees the path, so for a scoped
+// caller the gateway must also check the collection's owner: Owners keeps
+// what the upstream said about each collection id (LearnJSON on list, get
+// and create answers) and Check refuses an id that lives elsewhere.
 package authz
