@@ -7,14 +7,17 @@ package chromaauth
 
 import (
 	"fmt"
-	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -81,8 +84,23 @@ type ChromaAuth struct {
 	// once per pair rather than once per request. Default 10000.
 	CacheSize int `json:"cache_size,omitempty"`
 
-	// How many bcrypt checks may run at once. Default: the number of CPUs.
+	// How many bcrypt checks may run at once. Default: half the CPUs (at
+	// least one), so a flood of wrong passwords leaves the other half to
+	// the requests with valid (cached) credentials.
 	MaxConcurrentBcrypt int `json:"max_concurrent_bcrypt,omitempty"`
+
+	// How many failed credential checks a client address may make a minute;
+	// past that it is answered 429 with Retry-After, and no bcrypt runs for
+	// it, while its cached valid credentials still pass. Default 60; -1
+	// turns the limit off. The address is Caddy's client IP, which honours
+	// the server's trusted_proxies.
+	FailuresPerMinute int `json:"failures_per_minute,omitempty"`
+
+	// How often the credential and authz files are checked for changes and
+	// reloaded. A file that fails to load is logged with its file and line,
+	// and the last good credentials stay in force. Default 2s; a negative
+	// value turns live reload off.
+	ReloadInterval caddy.Duration `json:"reload_interval,omitempty"`
 
 	// Chroma's RBAC file (`roles_mapping` of roles to actions, `users` with
 	// `id` and `role`): when set, every request's action is checked against
@@ -99,7 +117,12 @@ type ChromaAuth struct {
 
 	tokenHeader string // canonical: "Authorization" or "X-Chroma-Token"
 	public      map[string]struct{}
+	src         providers.Sources
 	auth        *providers.Authenticator
+	rbac        *atomic.Pointer[authz.RBAC] // holds nil when RBAC is off
+	owners      *authz.Owners
+	limiter     *failureLimiter
+	stopWatch   func()
 	logger      *zap.Logger
 }
 
@@ -116,25 +139,63 @@ func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
 // gateway never starts open or half-configured.
 func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if h.FromEnv {
+		if err := applyEnvHook(h); err != nil {
+			return fmt.Errorf("chroma_auth: from_env: %w", err)
+		}
+		if err := h.Validate(); err != nil {
+			return err
+		}
+	}
 	header, err := canonicalTokenHeader(h.TokenHeader)
 	if err != nil {
 		return err
 	}
 	h.tokenHeader = header
 	h.public = publicSet(h.Public, h.NoDefaultPublic)
+	h.src = h.sources()
+	h.rbac = new(atomic.Pointer[authz.RBAC])
 
-	creds, err := providers.Load(h.sources())
+	creds, err := providers.Load(h.src)
 	if err != nil {
 		return fmt.Errorf("chroma_auth: %w", err)
 	}
+	if err := h.loadRBAC(); err != nil {
+		return err
+	}
+	slots := h.MaxConcurrentBcrypt
+	if slots == 0 {
+		slots = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	h.auth = providers.NewAuthenticator(creds, providers.Options{
 		CacheSize:           h.CacheSize,
-		MaxConcurrentBcrypt: h.MaxConcurrentBcrypt,
+		MaxConcurrentBcrypt: slots,
 	})
+	h.owners = authz.NewOwners(maxOwners)
+	perMinute := h.FailuresPerMinute
+	if perMinute == 0 {
+		perMinute = DefaultFailuresPerMinute
+	}
+	h.limiter = newFailureLimiter(perMinute)
 	h.logger.Info("credentials loaded",
 		zap.Int("basic_users", creds.NumUsers()),
 		zap.Int("tokens", creds.NumTokens()),
-		zap.String("token_header", h.tokenHeader))
+		zap.String("token_header", h.tokenHeader),
+		zap.Bool("rbac", h.rbac.Load() != nil))
+	if h.ReloadInterval >= 0 {
+		if files := h.watchedFiles(); len(files) > 0 {
+			h.stopWatch = providers.Watch(files, time.Duration(h.ReloadInterval), h.reload)
+		}
+	}
+	return nil
+}
+
+// Cleanup stops the live reload of this instance; a config reload has
+// already provisioned its successor.
+func (h *ChromaAuth) Cleanup() error {
+	if h.stopWatch != nil {
+		h.stopWatch()
+	}
 	return nil
 }
 
@@ -168,49 +229,19 @@ func (h *ChromaAuth) Validate() error {
 			return err
 		}
 	}
-	if h.CacheSize < 0 || h.MaxConcurrentBcrypt < 0 {
-		return fmt.Errorf("chroma_auth: cache_size and max_concurrent_bcrypt cannot be negative")
+	if h.CacheSize < 0 || h.MaxConcurrentBcrypt < 0 || h.FailuresPerMinute < -1 {
+		return fmt.Errorf("chroma_auth: cache_size, max_concurrent_bcrypt and failures_per_minute cannot be negative")
+	}
+	if strings.ContainsAny(h.Realm, "\"\\\r\n") {
+		return fmt.Errorf("chroma_auth: realm %q: no quotes, backslashes or line breaks", h.Realm)
 	}
 	return nil
-}
-
-// ServeHTTP lets public routes and authenticated requests through, and
-// answers everything else 401.
-func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if h.isPublic(r) {
-		h.stripCredentials(r)
-		return next.ServeHTTP(w, r)
-	}
-	id, reason := h.authenticate(r)
-	if id == nil {
-		return h.reject(w, r, reason)
-	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	setUserPlaceholders(repl, id)
-	h.stripCredentials(r)
-	return next.ServeHTTP(w, r)
-}
-
-func (h *ChromaAuth) stripCredentials(r *http.Request) {
-	if h.ForwardCredentials {
-		return
-	}
-	r.Header.Del("Authorization")
-	r.Header.Del("X-Chroma-Token")
-}
-
-// setUserPlaceholders publishes the identity the way caddyauth does.
-func setUserPlaceholders(repl *caddy.Replacer, id *providers.Identity) {
-	repl.Set("http.auth.user.id", id.User)
-	repl.Set("http.auth.user.tenant", id.Tenant)
-	repl.Set("http.auth.user.databases", strings.Join(id.Databases, ","))
-	repl.Set("http.auth.user.role", id.Role)
-	repl.Set("http.auth.user.provider", id.Provider)
 }
 
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*ChromaAuth)(nil)
 	_ caddy.Validator             = (*ChromaAuth)(nil)
+	_ caddy.CleanerUpper          = (*ChromaAuth)(nil)
 	_ caddyhttp.MiddlewareHandler = (*ChromaAuth)(nil)
 )

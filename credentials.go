@@ -2,7 +2,6 @@ package chromaauth
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -35,6 +34,8 @@ const (
 	reasonInvalid   = "invalid_credentials"
 	reasonAmbiguous = "ambiguous_credentials"
 	reasonBusy      = "bcrypt_busy"
+	// reasonRateLimited: too many failures from the client's address.
+	reasonRateLimited = "rate_limited"
 )
 
 // maxHeaderCred bounds a credential header we look at; longer is malformed.
@@ -111,28 +112,4 @@ func parseBasic(b64 string) (user, pass string, ok bool) {
 		return "", "", false
 	}
 	return user, pass, true
-}
-
-// authenticate checks the request's credential and returns the identity,
-// or nil and the reason it was refused.
-func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string) {
-	creds := h.auth.Credentials()
-	c, reason := h.extract(r, creds)
-	if reason != "" {
-		return nil, reason
-	}
-	var id *providers.Identity
-	var err error
-	if c.basic {
-		id, err = h.auth.CheckBasic(r.Context(), c.user, c.pass)
-	} else {
-		id, err = h.auth.CheckToken(c.token)
-	}
-	switch {
-	case err == nil:
-		return id, ""
-	case errors.Is(err, providers.ErrBusy):
-		return nil, reasonBusy
-	}
-	return nil, reasonInvalid
 }

@@ -114,19 +114,19 @@ func TestTokenXChromaTokenHeaderSpellings(t *testing.T) {
 		t.Run(spelling, func(t *testing.T) {
 			up := newUpstream(t)
 			g := startGateway(t, fmt.Sprintf("\tchroma_auth {\n\t\ttoken tok-1\n\t\ttoken_header %s\n\t}\n%s", spelling, proxyTo(up)))
-			resp, body := g.do(t, "GET", "/api/v2/auth/identity", map[string]string{"X-Chroma-Token": "tok-1"})
+			resp, body := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"X-Chroma-Token": "tok-1"})
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			require.Len(t, up.requests(), 1)
 			assert.Empty(t, up.requests()[0].ChromaToken, "token not forwarded")
 			up.reset()
-			resp, body = g.do(t, "GET", "/api/v2/auth/identity", map[string]string{"Authorization": "Bearer tok-1"})
+			resp, body = g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": "Bearer tok-1"})
 			assertUnauthorized(t, up, resp, body, "Bearer is not the configured header")
 			assert.Empty(t, resp.Header.Get("WWW-Authenticate"))
 		})
 	}
 	up := newUpstream(t)
 	g := startGateway(t, "\tchroma_auth {\n\t\ttoken tok-1\n\t\ttoken_header AUTHORIZATION\n\t}\n"+proxyTo(up))
-	resp, _ := g.do(t, "GET", "/api/v2/auth/identity", map[string]string{"Authorization": "Bearer tok-1"})
+	resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": "Bearer tok-1"})
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "AUTHORIZATION spelling")
 }
 

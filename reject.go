@@ -1,8 +1,11 @@
 package chromaauth
 
 import (
+	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -17,21 +20,23 @@ import (
 var (
 	bodyUnauthorized = []byte(`{"error":"AuthorizationError","message":"Unauthorized"}`)
 	bodyBusy         = []byte(`{"error":"ServiceUnavailable","message":"Too many authentication checks in flight; retry shortly"}`)
+	bodyRateLimited  = []byte(`{"error":"RateLimitError","message":"Too many failed authentication attempts; retry later"}`)
 )
 
 // reject answers a request that did not authenticate. The reason goes to
 // the log (at debug level, so an operator can turn it on) and the
 // `{http.auth.chroma_auth.reason}` placeholder, never to the client.
-func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason string) error {
+func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason string, retry time.Duration) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reason)
-	if c := h.logger.Check(zapcore.DebugLevel, "request denied"); c != nil {
-		c.Write(zap.String("reason", reason), zap.String("remote_ip", r.RemoteAddr),
-			zap.String("method", r.Method), zap.String("uri", r.RequestURI))
-	}
-	if reason == reasonBusy {
+	h.logDenied(r, reason, attemptedUser(r), "")
+	switch reason {
+	case reasonBusy:
 		w.Header().Set("Retry-After", "1")
 		return writeJSON(w, http.StatusServiceUnavailable, bodyBusy)
+	case reasonRateLimited:
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))
+		return writeJSON(w, http.StatusTooManyRequests, bodyRateLimited)
 	}
 	creds := h.auth.Credentials()
 	if creds.Basic() {
@@ -40,6 +45,58 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason strin
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+h.realm()+`"`)
 	}
 	return writeJSON(w, http.StatusUnauthorized, bodyUnauthorized)
+}
+
+// forbid answers 403 with Chroma's body; the reason names the action or the
+// scope that was refused, never a credential.
+func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason string) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl.Set("http.auth.chroma_auth.reason", "forbidden")
+	h.logDenied(r, "forbidden", user, reason)
+	body, _ := json.Marshal(map[string]string{"error": "AuthorizationError", "message": "Forbidden: " + reason})
+	return writeJSON(w, http.StatusForbidden, body)
+}
+
+// logDenied records a denial at debug level: who (the user name tried, a
+// name being no secret), why, and from where. Never a password or token.
+func (h *ChromaAuth) logDenied(r *http.Request, reason, user, detail string) {
+	c := h.logger.Check(zapcore.DebugLevel, "request denied")
+	if c == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.String("reason", reason),
+		zap.String("remote_ip", clientIP(r)),
+		zap.String("method", r.Method),
+		zap.String("uri", r.RequestURI),
+	}
+	if user != "" {
+		fields = append(fields, zap.String("user", user))
+	}
+	if detail != "" {
+		fields = append(fields, zap.String("detail", detail))
+	}
+	c.Write(fields...)
+}
+
+// attemptedUser is the user name of a Basic credential, for the log.
+func attemptedUser(r *http.Request) string {
+	if user, _, ok := r.BasicAuth(); ok && validLogName(user) {
+		return user
+	}
+	return ""
+}
+
+func validLogName(s string) bool {
+	if len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *ChromaAuth) realm() string {

@@ -104,12 +104,8 @@ func (a *Authenticator) CheckBasic(ctx context.Context, user, pass string) (*Ide
 		return nil, ErrBadCredentials
 	}
 	key := a.cache.key(user, pass)
-	if e, ok := a.cache.get(key); ok {
-		if u := creds.users[user]; u != nil && e.user == user && u.hash == e.hash {
-			a.cacheHits.Add(1)
-			return u.id, nil
-		}
-		a.cache.delete(key)
+	if id := a.cached(creds, key, user); id != nil {
+		return id, nil
 	}
 	for {
 		v, err, _ := a.flight.Do(string(key[:]), func() (any, error) {
@@ -125,6 +121,32 @@ func (a *Authenticator) CheckBasic(ctx context.Context, user, pass string) (*Ide
 		}
 		return v.(*Identity), nil
 	}
+}
+
+// CachedBasic answers from the cache alone: it never runs bcrypt, so it is
+// what a client that is being rate-limited still gets.
+func (a *Authenticator) CachedBasic(user, pass string) (*Identity, bool) {
+	creds := a.creds.Load()
+	if !creds.basic {
+		return nil, false
+	}
+	id := a.cached(creds, a.cache.key(user, pass), user)
+	return id, id != nil
+}
+
+// cached is the identity of a pair verified before, while the current set
+// still has the user with the hash it was verified against.
+func (a *Authenticator) cached(creds *Credentials, key [32]byte, user string) *Identity {
+	e, ok := a.cache.get(key)
+	if !ok {
+		return nil
+	}
+	if u := creds.users[user]; u != nil && e.user == user && u.hash == e.hash {
+		a.cacheHits.Add(1)
+		return u.id
+	}
+	a.cache.delete(key)
+	return nil
 }
 
 func (a *Authenticator) verify(ctx context.Context, creds *Credentials, key [32]byte, user, pass string) (*Identity, error) {

@@ -1,0 +1,137 @@
+package chromaauth
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// maxOwners bounds how many collection ids the gateway remembers the
+// tenant and database of.
+const maxOwners = 100000
+
+// authorizeAndServe is the authorization half: it answers the identity
+// endpoint, keeps a scoped user inside its tenant and databases, applies
+// RBAC when configured, and forwards what passes.
+func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, id *providers.Identity, repl *caddy.Replacer) error {
+	rt, err := authz.Classify(r)
+	if err != nil {
+		if errors.Is(err, authz.ErrBodyTooLarge) {
+			return writeJSON(w, http.StatusRequestEntityTooLarge, []byte(`{"error":"InvalidArgumentError","message":"Request body too large for the gateway to inspect"}`))
+		}
+		return writeJSON(w, http.StatusBadRequest, []byte(`{"error":"InvalidArgumentError","message":"Unreadable request body"}`))
+	}
+	repl.Set("http.chroma_auth.action", rt.Action)
+	repl.Set("http.chroma_auth.route", rt.Name)
+	if rt.Identity {
+		return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
+	}
+	if err := authz.CheckScope(id, rt); err != nil {
+		return h.forbid(w, r, id.User, err.Error())
+	}
+	if rt.CollectionByID && !(id.AllTenants() && id.AllDatabases()) {
+		if err := h.checkOwner(r, next, rt); err != nil {
+			return h.forbid(w, r, id.User, err.Error())
+		}
+	}
+	if rbac := h.rbac.Load(); rbac != nil {
+		if err := rbac.Authorize(id, rt); err != nil {
+			return h.forbid(w, r, id.User, err.Error())
+		}
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// roleOf is the role RBAC gives id, else the role of its users file entry.
+func (h *ChromaAuth) roleOf(id *providers.Identity) string {
+	if rbac := h.rbac.Load(); rbac != nil {
+		return rbac.RoleOf(id)
+	}
+	return id.Role
+}
+
+// checkOwner makes sure the collection a by-id route names lives in the
+// tenant and database of the path. Chroma 1.x looks such collections up by
+// id alone, so without this a user of one tenant who learns another
+// tenant's collection id could read and write it through its own path.
+// What the gateway does not know yet it learns by listing the path's
+// database through the upstream, as the caller's own request would.
+func (h *ChromaAuth) checkOwner(r *http.Request, next caddyhttp.Handler, rt authz.Route) error {
+	err := h.owners.Check(rt)
+	if !errors.Is(err, authz.ErrOwnerUnknown) {
+		return err
+	}
+	if lerr := h.learnOwners(r, next, rt.Tenant, rt.Database); lerr != nil {
+		h.logger.Warn("cannot list collections to check a collection's owner")
+	}
+	err = h.owners.Check(rt)
+	if errors.Is(err, authz.ErrOwnerUnknown) {
+		return fmt.Errorf("collection is not in tenant %q, database %q", rt.Tenant, rt.Database)
+	}
+	return err
+}
+
+const ownersPage = 1000
+
+// learnOwners lists the collections of tenant/database through the rest of
+// the handler chain (the reverse proxy) and remembers where each lives.
+func (h *ChromaAuth) learnOwners(r *http.Request, next caddyhttp.Handler, tenant, database string) error {
+	path := "/api/v2/tenants/" + url.PathEscape(tenant) + "/databases/" + url.PathEscape(database) + "/collections"
+	for offset := 0; offset < maxOwners; offset += ownersPage {
+		sub := r.Clone(r.Context())
+		sub.Method = http.MethodGet
+		sub.URL = &url.URL{Path: path, RawQuery: fmt.Sprintf("limit=%d&offset=%d", ownersPage, offset)}
+		sub.RequestURI = sub.URL.RequestURI()
+		sub.Body = http.NoBody
+		sub.GetBody = nil
+		sub.ContentLength = 0
+		for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Accept-Encoding", "Expect"} {
+			sub.Header.Del(k)
+		}
+		sub.Header.Set("Accept", "application/json")
+		rec := &bufferWriter{header: make(http.Header)}
+		if err := next.ServeHTTP(rec, sub); err != nil {
+			return err
+		}
+		if rec.status != 0 && rec.status != http.StatusOK {
+			return fmt.Errorf("listing collections: status %d", rec.status)
+		}
+		if n := h.owners.LearnJSON(rec.body.Bytes()); n < ownersPage {
+			return nil
+		}
+	}
+	return nil
+}
+
+// bufferWriter catches an internal sub-request's response.
+type bufferWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+const maxSubResponse = 32 << 20
+
+func (b *bufferWriter) Header() http.Header { return b.header }
+func (b *bufferWriter) WriteHeader(s int) {
+	if b.status == 0 {
+		b.status = s
+	}
+}
+func (b *bufferWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	if b.body.Len()+len(p) > maxSubResponse {
+		return 0, errors.New("sub-response too large")
+	}
+	return b.body.Write(p)
+}

@@ -1,0 +1,113 @@
+package chromaauth
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// ServeHTTP lets public routes and authenticated, authorized requests
+// through, and answers everything else itself: 401, 403, 429 or 503.
+func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// Caddy's access log prints the request headers after the handlers
+	// ran; it redacts Authorization but knows nothing of X-Chroma-Token.
+	defer redactTokenHeader(r.Header)
+	if h.isPublic(r) {
+		h.stripCredentials(r)
+		return next.ServeHTTP(w, r)
+	}
+	id, reason, retry := h.authenticate(r)
+	if id == nil {
+		return h.reject(w, r, reason, retry)
+	}
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	setUserPlaceholders(repl, id, h.roleOf(id))
+	h.stripCredentials(r)
+	return h.authorizeAndServe(w, r, next, id, repl)
+}
+
+func (h *ChromaAuth) stripCredentials(r *http.Request) {
+	if h.ForwardCredentials {
+		return
+	}
+	r.Header.Del(headerAuthorization)
+	r.Header.Del(headerChromaToken)
+}
+
+func redactTokenHeader(hdr http.Header) {
+	if _, ok := hdr[headerChromaToken]; ok {
+		hdr[headerChromaToken] = []string{"REDACTED"}
+	}
+}
+
+// setUserPlaceholders publishes the identity the way caddyauth does.
+func setUserPlaceholders(repl *caddy.Replacer, id *providers.Identity, role string) {
+	repl.Set("http.auth.user.id", id.User)
+	repl.Set("http.auth.user.tenant", id.Tenant)
+	repl.Set("http.auth.user.databases", strings.Join(id.Databases, ","))
+	repl.Set("http.auth.user.role", role)
+	repl.Set("http.auth.user.provider", id.Provider)
+}
+
+// authenticate checks the request's credential. It returns the identity,
+// or nil with the reason and, when the client is rate-limited, how long it
+// should wait.
+func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string, time.Duration) {
+	creds := h.auth.Credentials()
+	c, reason := h.extract(r, creds)
+	client := clientIP(r)
+	if reason != "" {
+		if reason != reasonMissing {
+			h.limiter.fail(client, time.Now())
+		}
+		return nil, reason, 0
+	}
+	// Cheap checks first: a token, or Basic credentials verified before.
+	// They pass even for a rate-limited address, so valid clients behind
+	// the same address as an attacker keep working.
+	if !c.basic {
+		if id, err := h.auth.CheckToken(c.token); err == nil {
+			return id, "", 0
+		}
+	} else if id, ok := h.auth.CachedBasic(c.user, c.pass); ok {
+		return id, "", 0
+	}
+	now := time.Now()
+	if wait, blocked := h.limiter.blocked(client, now); blocked {
+		return nil, reasonRateLimited, wait
+	}
+	if !c.basic {
+		h.limiter.fail(client, now)
+		return nil, reasonInvalid, 0
+	}
+	id, err := h.auth.CheckBasic(r.Context(), c.user, c.pass)
+	switch {
+	case err == nil:
+		return id, "", 0
+	case errors.Is(err, providers.ErrBusy):
+		return nil, reasonBusy, 0
+	case errors.Is(err, providers.ErrBadCredentials):
+		h.limiter.fail(client, time.Now())
+	}
+	return nil, reasonInvalid, 0
+}
+
+// clientIP is the address failures are counted against: Caddy's client IP
+// (which honours trusted_proxies), else the connection's address.
+func clientIP(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
