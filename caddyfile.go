@@ -3,6 +3,7 @@ package chromaauth
 import (
 	"strconv"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -35,9 +36,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    no_default_public
 //	    forward_credentials
 //	    realm               <realm>
+//	    authz               <rbac.yaml>
 //	    cache_size          <entries>
 //	    max_concurrent_bcrypt <n>
+//	    failures_per_minute <n>|off
+//	    reload_interval     <duration>|off
+//	    from_env
 //	}
+//
+// With from_env alone (`chroma_auth from_env`), everything comes from
+// Chroma's own environment variables.
 func (m *ChromaAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -130,6 +138,30 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		m.ForwardCredentials, err = true, none()
 	case "realm":
 		m.Realm, err = one()
+	case "authz", "authz_file":
+		m.AuthzFile, err = one()
+	case "failures_per_minute":
+		if len(args) == 1 && args[0] == "off" {
+			m.FailuresPerMinute = -1
+			break
+		}
+		m.FailuresPerMinute, err = count()
+	case "reload_interval":
+		var v string
+		if v, err = one(); err != nil {
+			break
+		}
+		if v == "off" {
+			m.ReloadInterval = -1
+			break
+		}
+		dur, perr := caddy.ParseDuration(v)
+		if perr != nil || dur <= 0 {
+			return d.Errf("chroma_auth: reload_interval wants a duration such as 2s, or off; got %q", v)
+		}
+		m.ReloadInterval = caddy.Duration(dur)
+	case "from_env":
+		m.FromEnv, err = true, none()
 	case "cache_size":
 		m.CacheSize, err = count()
 	case "max_concurrent_bcrypt":

@@ -29,6 +29,9 @@ type upstream struct {
 	*httptest.Server
 	mu   sync.Mutex
 	seen []seenRequest
+	// collections answers GET /api/v2/tenants/{t}/databases/{d}/collections
+	// like Chroma: key "t/d", value the collection ids there.
+	collections map[string][]string
 }
 
 type seenRequest struct {
@@ -36,6 +39,7 @@ type seenRequest struct {
 	Authorization string
 	ChromaToken   string
 	User, Tenant  string
+	Role, Action  string
 	Body          string
 }
 
@@ -47,12 +51,26 @@ func newUpstream(t *testing.T) *upstream {
 			Method: r.Method, URI: r.RequestURI,
 			Authorization: r.Header.Get("Authorization"), ChromaToken: r.Header.Get("X-Chroma-Token"),
 			User: r.Header.Get("X-Chroma-User"), Tenant: r.Header.Get("X-Chroma-Tenant"),
+			Role: r.Header.Get("X-Chroma-Role"), Action: r.Header.Get("X-Chroma-Action"),
 			Body: string(body),
 		}
 		u.mu.Lock()
 		u.seen = append(u.seen, s)
+		colls := u.collections
 		u.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		parts := strings.Split(r.URL.Path, "/")
+		if r.Method == "GET" && len(parts) == 8 && parts[3] == "tenants" && parts[5] == "databases" && parts[7] == "collections" && colls != nil {
+			var list []map[string]string
+			for _, id := range colls[parts[4]+"/"+parts[6]] {
+				list = append(list, map[string]string{"id": id, "name": "c-" + id[:4], "tenant": parts[4], "database": parts[6]})
+			}
+			if list == nil {
+				list = []map[string]string{}
+			}
+			_ = json.NewEncoder(w).Encode(list)
+			return
+		}
 		_ = json.NewEncoder(w).Encode(s)
 	}))
 	t.Cleanup(u.Close)
