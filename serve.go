@@ -16,9 +16,6 @@ import (
 // ServeHTTP lets public routes and authenticated, authorized requests
 // through, and answers everything else itself: 401, 403, 429 or 503.
 func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	// Caddy's access log prints the request headers after the handlers
-	// ran; it redacts Authorization but knows nothing of X-Chroma-Token.
-	defer redactTokenHeader(r.Header)
 	if h.isPublic(r) {
 		h.stripCredentials(r)
 		return next.ServeHTTP(w, r)
@@ -39,12 +36,6 @@ func (h *ChromaAuth) stripCredentials(r *http.Request) {
 	}
 	r.Header.Del(headerAuthorization)
 	r.Header.Del(headerChromaToken)
-}
-
-func redactTokenHeader(hdr http.Header) {
-	if _, ok := hdr[headerChromaToken]; ok {
-		hdr[headerChromaToken] = []string{"REDACTED"}
-	}
 }
 
 // setUserPlaceholders publishes the identity the way caddyauth does.
