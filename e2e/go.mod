@@ -7,6 +7,8 @@ replace github.com/caddy-chroma-auth/caddy-chroma-auth => ../
 require (
 	github.com/amikos-tech/chroma-go v0.3.5
 	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5
+	golang.org/x/crypto v0.46.0
 )
 
 require (
@@ -26,8 +28,6 @@ require (
 	github.com/yalue/onnxruntime_go v1.22.0 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
 	go.uber.org/zap v1.27.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.46.0 // indirect
 	golang.org/x/sys v0.39.0 // indirect
 	golang.org/x/text v0.32.0 // indirect
 )
