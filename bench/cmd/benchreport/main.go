@@ -1,0 +1,434 @@
+// Command benchreport turns the raw results of bench/run.sh (meta.tsv,
+// runs.tsv, first.tsv, rss.tsv in -out) into results.md, optionally splices
+// them into BENCHMARKS.md between the results markers, and draws the chart
+// of throughput ratios to plain reverse_proxy as an SVG.
+//
+//	go run ./bench/cmd/benchreport -out bench/out -md BENCHMARKS.md -svg bench/ratios.svg
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"html"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var names = map[string]string{
+	"A":  "Caddy reverse_proxy (baseline)",
+	"B":  "Caddy + chroma_auth basic",
+	"C":  "Caddy + chroma_auth token",
+	"D":  "Caddy basic_auth",
+	"E":  "nginx auth_basic",
+	"B2": "chroma_auth basic, failures_per_minute off",
+}
+
+var order = []string{"A", "B", "C", "D", "E", "B2"}
+
+const (
+	startMarker = "<!-- bench:results:start (written by bench/run.sh) -->"
+	endMarker   = "<!-- bench:results:end -->"
+)
+
+// run is one wrk run.
+type run struct {
+	scenario, gw string
+	round        int
+	requests     float64
+	durUS        float64
+	p50, p99     float64 // microseconds
+	max          float64
+	non2xx       int
+	errors       int
+	codes        string
+}
+
+func (r run) rps() float64 {
+	if r.durUS <= 0 {
+		return 0
+	}
+	return r.requests / (r.durUS / 1e6)
+}
+
+func main() {
+	out := flag.String("out", "bench/out", "folder with meta.tsv, runs.tsv, first.tsv, rss.tsv")
+	md := flag.String("md", "", "BENCHMARKS.md to splice the results into (between the markers)")
+	svg := flag.String("svg", "", "SVG chart of the ratios to write")
+	flag.Parse()
+
+	meta, metaKeys := readMeta(filepath.Join(*out, "meta.tsv"))
+	runs := readRuns(filepath.Join(*out, "runs.tsv"))
+	first := readTSV(filepath.Join(*out, "first.tsv"))
+	rss := map[string]int{}
+	for _, f := range readTSV(filepath.Join(*out, "rss.tsv")) {
+		if len(f) == 2 {
+			rss[f[0]], _ = strconv.Atoi(f[1])
+		}
+	}
+
+	var b strings.Builder
+	writeResults(&b, meta, metaKeys, runs, first, rss)
+	if err := os.WriteFile(filepath.Join(*out, "results.md"), []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if *md != "" {
+		if err := splice(*md, b.String()); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *svg != "" {
+		if err := os.WriteFile(*svg, chart(runs, meta), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func readTSV(path string) [][]string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatalf("benchreport: %v", err)
+	}
+	var rows [][]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		rows = append(rows, strings.Split(sc.Text(), "\t"))
+	}
+	return rows
+}
+
+func readMeta(path string) (map[string]string, []string) {
+	m := map[string]string{}
+	var keys []string
+	for _, f := range readTSV(path) {
+		if len(f) >= 2 {
+			if _, ok := m[f[0]]; !ok {
+				keys = append(keys, f[0])
+			}
+			m[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	return m, keys
+}
+
+func readRuns(path string) []run {
+	var runs []run
+	for _, f := range readTSV(path) {
+		if len(f) < 4 {
+			continue
+		}
+		r := run{scenario: f[0], gw: f[1]}
+		r.round, _ = strconv.Atoi(f[2])
+		for _, kv := range strings.Fields(f[3]) {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseFloat(v, 64)
+			switch k {
+			case "requests":
+				r.requests = n
+			case "duration_us":
+				r.durUS = n
+			case "p50_us":
+				r.p50 = n
+			case "p99_us":
+				r.p99 = n
+			case "max_us":
+				r.max = n
+			case "non2xx":
+				r.non2xx = int(n)
+			case "errors":
+				r.errors = int(n)
+			case "codes":
+				r.codes = v
+			}
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// summary of one gateway in one scenario, over its rounds.
+type summary struct {
+	n                   int
+	rps, rpsMin, rpsMax float64
+	p50, p99            float64 // ms, median over rounds
+	non2xx, errors      int
+	codes               []string
+}
+
+func summarize(runs []run, scenario, gw string) (summary, bool) {
+	var s summary
+	var rps, p50, p99 []float64
+	for _, r := range runs {
+		if r.scenario != scenario || r.gw != gw {
+			continue
+		}
+		s.n++
+		rps = append(rps, r.rps())
+		p50 = append(p50, r.p50/1000)
+		p99 = append(p99, r.p99/1000)
+		s.non2xx += r.non2xx
+		s.errors += r.errors
+		if r.codes != "" && r.codes != "-" {
+			s.codes = append(s.codes, r.codes)
+		}
+	}
+	if s.n == 0 {
+		return s, false
+	}
+	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
+	s.rpsMin, s.rpsMax = slicesMin(rps), slicesMax(rps)
+	return s, true
+}
+
+func slicesMin(xs []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range xs {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+func slicesMax(xs []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range xs {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+func fmtRPS(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "–"
+	case x >= 100:
+		return strconv.FormatFloat(math.Round(x), 'f', 0, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	}
+}
+
+func fmtMS(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "–"
+	case x >= 100:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case x >= 10:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+}
+
+func pct(x, base float64) string {
+	if base <= 0 || math.IsNaN(x) {
+		return "–"
+	}
+	r := 100 * x / base
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 2, 64) + " %"
+	}
+	return strconv.FormatFloat(r, 'f', 1, 64) + " %"
+}
+
+func mib(kb int) string {
+	if kb <= 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(float64(kb)/1024, 'f', 1, 64) + " MiB"
+}
+
+func writeResults(b *strings.Builder, meta map[string]string, keys []string, runs []run, first [][]string, rss map[string]int) {
+	fmt.Fprintf(b, "Measured %s on `%s`: %s CPUs (%s), %s, kernel %s; %s, Caddy %s, nginx %s, wrk %s; commit %s. Load average before the run %s, after %s.\n\n",
+		meta["date"], meta["command"], meta["nproc"], meta["cpu"], meta["mem"], meta["kernel"], meta["go"], meta["caddy"], meta["nginx"], meta["wrk"], meta["commit"], meta["load_before"], meta["load_after"])
+	fmt.Fprintf(b, "Route: `GET %s` (authenticated; the upstream answers a 45-byte JSON body). Medians over the rounds; req/s range is min–max over rounds; peak RSS is the process's VmHWM over the whole run (nginx: master + workers).\n\n", meta["route"])
+
+	table := func(title, scenario string, gws []string, note string) {
+		base, okBase := summarize(runs, scenario, "A")
+		fmt.Fprintf(b, "#### %s\n\n", title)
+		if note != "" {
+			fmt.Fprintf(b, "%s\n\n", note)
+		}
+		fmt.Fprintf(b, "| gateway | req/s | range | ratio to reverse_proxy | p50 ms | p99 ms | non-2xx | errors | peak RSS |\n")
+		fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, g := range gws {
+			s, ok := summarize(runs, scenario, g)
+			if !ok {
+				continue
+			}
+			ratio := "–"
+			if okBase {
+				ratio = pct(s.rps, base.rps)
+			}
+			fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %d | %d | %s |\n",
+				names[g], fmtRPS(s.rps), fmtRPS(s.rpsMin), fmtRPS(s.rpsMax), ratio, fmtMS(s.p50), fmtMS(s.p99), s.non2xx, s.errors, mib(rss[g]))
+		}
+		b.WriteString("\n")
+	}
+	table("Steady state, one valid credential (cached after its first request)", "one", []string{"A", "B", "C", "D", "E"}, "")
+	table("100 distinct valid users, each request the next user (wrk Lua rotating Authorization)", "users", []string{"A", "B", "C", "D", "E"},
+		"Every user's first request was made (and timed, below) before this run, so chroma_auth and Caddy basic_auth answer from their caches; nginx runs bcrypt on every request. Token gateway: 101 tokens, rotating over 100.")
+	table("Public route (`GET /api/v2/heartbeat`, no credential)", "public", []string{"A", "B"}, "")
+
+	// First request of a new credential.
+	fmt.Fprintf(b, "#### First request of a new credential (one bcrypt) vs. the same credential again\n\n")
+	fmt.Fprintf(b, "curl `time_total`, one request at a time, for each of 100 users.\n\n")
+	fmt.Fprintf(b, "| gateway | first: median ms | first: p90 ms | again: median ms | again: p90 ms |\n|---|---:|---:|---:|---:|\n")
+	for _, g := range order {
+		var t1, t2 []float64
+		for _, f := range first {
+			if len(f) < 6 || f[0] != g {
+				continue
+			}
+			a, _ := strconv.ParseFloat(f[3], 64)
+			c, _ := strconv.ParseFloat(f[5], 64)
+			t1 = append(t1, a*1000)
+			t2 = append(t2, c*1000)
+		}
+		if len(t1) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", names[g], fmtMS(median(t1)), fmtMS(quantile(t1, 0.9)), fmtMS(median(t2)), fmtMS(quantile(t2, 0.9)))
+	}
+	b.WriteString("\n")
+
+	// Wrong passwords.
+	fmt.Fprintf(b, "#### A stream of wrong passwords (every request a different one; wrong tokens for the token gateway)\n\n")
+	fmt.Fprintf(b, "| gateway | answers/s | p50 ms | p99 ms | status codes | errors |\n|---|---:|---:|---:|---|---:|\n")
+	for _, g := range order {
+		s, ok := summarize(runs, "wrong", g)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d |\n", names[g], fmtRPS(s.rps), fmtMS(s.p50), fmtMS(s.p99), strings.Join(s.codes, " "), s.errors)
+	}
+	b.WriteString("\n")
+
+	// Every round, for the record.
+	fmt.Fprintf(b, "<details><summary>Every round (req/s)</summary>\n\n| scenario | gateway | rounds |\n|---|---|---|\n")
+	for _, sc := range []string{"one", "users", "public", "wrong"} {
+		for _, g := range order {
+			var parts []string
+			for _, r := range runs {
+				if r.scenario == sc && r.gw == g {
+					parts = append(parts, fmtRPS(r.rps()))
+				}
+			}
+			if len(parts) > 0 {
+				fmt.Fprintf(b, "| %s | %s | %s |\n", sc, names[g], strings.Join(parts, ", "))
+			}
+		}
+	}
+	b.WriteString("\n</details>\n")
+}
+
+func splice(path, results string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(data)
+	i := strings.Index(s, startMarker)
+	j := strings.Index(s, endMarker)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s: no %q … %q markers to write the results between", path, startMarker, endMarker)
+	}
+	s = s[:i+len(startMarker)] + "\n" + results + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// chart draws horizontal bars: throughput of each authenticating gateway as
+// a percentage of plain reverse_proxy, one bar per scenario, with the 97 %
+// target as a dashed line.
+func chart(runs []run, meta map[string]string) []byte {
+	type bar struct {
+		label string
+		ratio float64
+		color string
+	}
+	scen := []struct{ key, label, color string }{
+		{"one", "one credential", "#2b6cb0"},
+		{"users", "100 users", "#68a063"},
+	}
+	gws := []string{"B", "C", "D", "E"}
+	const (
+		left, right, top = 250.0, 90.0, 64.0
+		barH, gap, group = 18.0, 4.0, 16.0
+		width            = 820.0
+		maxPct           = 110.0
+	)
+	plotW := width - left - right
+	height := top + float64(len(gws))*(float64(len(scen))*(barH+gap)+group) + 48
+	x := func(p float64) float64 { return left + plotW*math.Min(p, maxPct)/maxPct }
+
+	var s strings.Builder
+	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica, Arial, sans-serif" font-size="13">`+"\n", width, height, width, height)
+	fmt.Fprintf(&s, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
+	fmt.Fprintf(&s, `<text x="16" y="24" font-size="16" font-weight="bold">Throughput as a share of plain Caddy reverse_proxy (higher is better)</text>`+"\n")
+	fmt.Fprintf(&s, `<text x="16" y="44" fill="#555">%s · %s CPUs · %s · bench/run.sh</text>`+"\n", html.EscapeString(meta["date"]), html.EscapeString(meta["nproc"]), html.EscapeString(meta["cpu"]))
+	// grid
+	for p := 0.0; p <= 100; p += 25 {
+		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#e2e2e2"/>`+"\n", x(p), top-6, x(p), height-40)
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#555">%.0f %%</text>`+"\n", x(p), height-24, p)
+	}
+	fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#c53030" stroke-dasharray="5,4"/>`+"\n", x(97), top-10, x(97), height-40)
+	fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" fill="#c53030" text-anchor="middle" font-size="11">target 97 %%</text>`+"\n", x(97), top-14)
+
+	y := top
+	for _, g := range gws {
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="end" font-weight="bold">%s</text>`+"\n", left-10, y+barH-4, html.EscapeString(names[g]))
+		for _, sc := range scen {
+			base, ok1 := summarize(runs, sc.key, "A")
+			v, ok2 := summarize(runs, sc.key, g)
+			if ok1 && ok2 && base.rps > 0 {
+				r := 100 * v.rps / base.rps
+				w := math.Max(x(r)-left, 1)
+				fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %.1f %% (%s req/s)</title></rect>`+"\n",
+					left, y, w, barH, sc.color, html.EscapeString(names[g]), sc.label, r, fmtRPS(v.rps))
+				label := strconv.FormatFloat(r, 'f', 1, 64) + " %"
+				if r < 10 {
+					label = strconv.FormatFloat(r, 'f', 2, 64) + " %"
+				}
+				fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" fill="#222">%s <tspan fill="#777" font-size="11">%s</tspan></text>`+"\n", left+w+6, y+barH-4, label, sc.label)
+			}
+			y += barH + gap
+		}
+		y += group
+	}
+	s.WriteString("</svg>\n")
+	return []byte(s.String())
+}

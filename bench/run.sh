@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# bench/run.sh: what chroma_auth costs per request, measured in one run
+# against plain Caddy reverse_proxy, Caddy's own basic_auth and nginx
+# auth_basic, all in front of the same small upstream on loopback.
+#
+#   bench/run.sh              # full run (a few minutes); updates BENCHMARKS.md
+#                             # and bench/ratios.svg
+#   bench/run.sh profile      # CPU and allocation profiles of chroma_auth
+#                             # under load (Caddy's admin /debug/pprof)
+#
+# Knobs (environment): DURATION (s per wrk run, 8), CONNS (32), THREADS (1),
+# ROUNDS (3 rounds of A B C D E), USER_ROUNDS (2), WRONG_DURATION (5),
+# BCRYPT_COST (10), NO_UPDATE=1 (leave BENCHMARKS.md and the chart alone),
+# OUT (bench/out).
+#
+# Gateways, all on 127.0.0.1, each its own process, all started at once and
+# loaded one at a time in alternating rounds (A B C D E, A B C D E, ...):
+#   A  Caddy reverse_proxy alone (the limit)
+#   B  Caddy + chroma_auth basic (bcrypt htpasswd)
+#   C  Caddy + chroma_auth token (Authorization: Bearer)
+#   D  Caddy + basic_auth (same bcrypt hashes)
+#   E  nginx auth_basic (same htpasswd file; bcrypt through libc crypt)
+# Admin API off, logs at error (nginx: crit, access log off), plain HTTP.
+# Every load goes to loopback only, and every run is bounded by DURATION.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH="$ROOT/bench"
+OUT=${OUT:-$BENCH/out}
+DURATION=${DURATION:-8}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-3}
+USER_ROUNDS=${USER_ROUNDS:-2}
+WRONG_DURATION=${WRONG_DURATION:-5}
+BCRYPT_COST=${BCRYPT_COST:-10}
+MODE=${1:-run}
+
+HOST=127.0.0.1
+UP_PORT=18000
+declare -A PORT=([A]=18081 [B]=18082 [C]=18083 [D]=18084 [E]=18085)
+declare -A NAME=(
+	[A]="Caddy reverse_proxy (baseline)"
+	[B]="Caddy + chroma_auth basic"
+	[C]="Caddy + chroma_auth token"
+	[D]="Caddy basic_auth"
+	[E]="nginx auth_basic"
+)
+GATEWAYS=(A B C D E)
+# An authenticated Chroma route (not a public one such as the heartbeat,
+# which chroma_auth lets through without a check).
+ROUTE=/api/v2/tenants/default_tenant/databases/default_database/collections_count
+PUBLIC_ROUTE=/api/v2/heartbeat
+USER=bench
+PASS=bench-secret-1
+TOKEN=ck-bench-0123456789abcdef0123456789abcdef
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "FAIL: $*"
+	exit 1
+}
+
+# --- tools -------------------------------------------------------------
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v curl >/dev/null || need+=(curl)
+if ((${#need[@]})); then
+	log "installing ${need[*]} with apt-get"
+	if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v go >/dev/null || die "go is needed"
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -rf "$OUT/run" && mkdir -p "$OUT/run"
+RUN="$OUT/run"
+# nginx's workers drop to user nobody: they must be able to read the
+# htpasswd file and its folders.
+chmod 755 "$OUT" "$RUN"
+
+log "building cmd/caddy and the upstream"
+(cd "$ROOT" && go build -o "$OUT/caddy" ./cmd/caddy && go build -o "$OUT/upstream" ./bench/cmd/upstream && go build -o "$OUT/benchreport" ./bench/cmd/benchreport)
+
+# --- processes ---------------------------------------------------------
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A PID
+start() { # start KEY cmd...
+	local key=$1
+	shift
+	"$@" >"$RUN/$key.stdout" 2>"$RUN/$key.stderr" &
+	PID[$key]=$!
+	PIDS+=($!)
+}
+
+wait_port() { # wait_port PORT KEY
+	local i
+	for i in $(seq 1 100); do
+		if curl -s -o /dev/null --max-time 1 "http://$HOST:$1/"; then return 0; fi
+		kill -0 "${PID[$2]}" 2>/dev/null || { cat "$RUN/$2.stderr" >&2; die "$2 exited"; }
+		sleep 0.1
+	done
+	die "$2 did not listen on $HOST:$1"
+}
+
+# --- credentials -------------------------------------------------------
+log "making credentials (bcrypt cost $BCRYPT_COST)"
+htpasswd -nbB -C "$BCRYPT_COST" "$USER" "$PASS" >"$RUN/htpasswd"
+basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+AUTH_BASIC=$(basic "$USER" "$PASS")
+AUTH_TOKEN="Bearer $TOKEN"
+# 100 more users and tokens for the "100 distinct users" run. Hashing 100
+# bcrypt hashes takes a few seconds, in parallel on both cores.
+NUSERS=100
+: >"$RUN/users.txt"
+for i in $(seq -w 1 $NUSERS); do printf 'user%s pw-%s-%s\n' "$i" "$i" "$RANDOM$RANDOM" >>"$RUN/users.txt"; done
+while read -r u p; do printf '%s\0%s\0' "$u" "$p"; done <"$RUN/users.txt" |
+	xargs -0 -n2 -P2 sh -c 'htpasswd -nbB -C "$0" "$1" "$2" | head -1' "$BCRYPT_COST" >>"$RUN/htpasswd"
+sed -i '/^$/d' "$RUN/htpasswd"
+[ "$(wc -l <"$RUN/htpasswd")" = $((NUSERS + 1)) ] || die "htpasswd has $(wc -l <"$RUN/htpasswd") lines"
+chmod 644 "$RUN/htpasswd"
+: >"$RUN/tokens.txt"
+for i in $(seq -w 1 $NUSERS); do printf 'ck-user%s-%s%s%s\n' "$i" "$RANDOM" "$RANDOM" "$RANDOM" >>"$RUN/tokens.txt"; done
+
+# Lua: the report line every wrk run prints, status codes counted when
+# the scenario asks for them.
+cat >"$RUN/report.lua" <<'EOF'
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function done(summary, latency, requests)
+  local agg = {}
+  for _, t in ipairs(threads) do
+    local c = t:get("codes")
+    if type(c) == "table" then
+      for k, v in pairs(c) do agg[k] = (agg[k] or 0) + v end
+    end
+  end
+  local cs = {}
+  for k, v in pairs(agg) do table.insert(cs, k .. ":" .. v) end
+  table.sort(cs)
+  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d non2xx=%d errors=%d codes=%s\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    #cs > 0 and table.concat(cs, ",") or "-"))
+end
+EOF
+cat >"$RUN/codes.lua" <<'EOF'
+codes = {}
+function response(status, headers, body) codes[status] = (codes[status] or 0) + 1 end
+EOF
+# rotate.lua AUTH-LINES-FILE: every request carries the next header of the
+# list, each thread starting at its own offset.
+rotate_lua() {
+	{
+		echo 'local auths = {'
+		sed 's/.*/  "&",/' "$1"
+		echo '}'
+		cat <<'EOF'
+local i = 0
+function init(args) i = math.random(#auths) end
+function request()
+  i = i % #auths + 1
+  return wrk.format(nil, nil, { ["Authorization"] = auths[i] })
+end
+EOF
+		cat "$RUN/report.lua" "$RUN/codes.lua"
+	} >"$2"
+}
+while read -r u p; do basic "$u" "$p"; echo; done <"$RUN/users.txt" >"$RUN/users.auth"
+sed 's/^/Bearer /' "$RUN/tokens.txt" >"$RUN/tokens.auth"
+rotate_lua "$RUN/users.auth" "$RUN/users.lua"
+rotate_lua "$RUN/tokens.auth" "$RUN/tokens.lua"
+# Wrong passwords: every request a different password, so that no gateway
+# can answer it from a cache of earlier answers.
+for i in $(seq 1 2000); do basic "$USER" "wrong-$i-$RANDOM"; echo; done >"$RUN/wrong.auth"
+for i in $(seq 1 2000); do echo "Bearer ck-wrong-$i-$RANDOM$RANDOM"; done >"$RUN/wrongtok.auth"
+rotate_lua "$RUN/wrong.auth" "$RUN/wrong.lua"
+rotate_lua "$RUN/wrongtok.auth" "$RUN/wrongtok.lua"
+cat "$RUN/report.lua" >"$RUN/plain.lua"
+
+# --- configs -------------------------------------------------------------
+caddy_global() {
+	cat <<EOF
+{
+	admin ${1:-off}
+	auto_https off
+	persist_config off
+	log {
+		level ERROR
+	}
+}
+EOF
+}
+caddy_site() { # caddy_site KEY AUTH-BLOCK
+	cat <<EOF
+http://$HOST:${PORT[$1]} {
+	bind $HOST
+$2
+	reverse_proxy $UP_PORT_ADDR
+}
+EOF
+}
+UP_PORT_ADDR=$HOST:$UP_PORT
+{
+	caddy_global
+	caddy_site A ""
+} >"$RUN/A.Caddyfile"
+{
+	caddy_global "${ADMIN_B:-off}"
+	caddy_site B "	chroma_auth {
+		basic $RUN/htpasswd
+	}"
+} >"$RUN/B.Caddyfile"
+{
+	caddy_global "${ADMIN_C:-off}"
+	caddy_site C "	chroma_auth {
+		token $TOKEN
+		token_file $RUN/tokens.txt
+		token_header Authorization
+	}"
+} >"$RUN/C.Caddyfile"
+{
+	caddy_global
+	printf '\tbasic_auth {\n' >"$RUN/D.users"
+	awk -F: '{printf "\t\t%s %s\n", $1, $2}' "$RUN/htpasswd" >>"$RUN/D.users"
+	printf '\t}\n' >>"$RUN/D.users"
+	caddy_site D "$(cat "$RUN/D.users")"
+} >"$RUN/D.Caddyfile"
+mkdir -p "$RUN/nginx"
+cat >"$RUN/nginx/nginx.conf" <<EOF
+worker_processes 2;
+error_log $RUN/nginx/error.log crit;
+pid $RUN/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $RUN/nginx/body;
+	proxy_temp_path $RUN/nginx/proxy;
+	fastcgi_temp_path $RUN/nginx/fastcgi;
+	uwsgi_temp_path $RUN/nginx/uwsgi;
+	scgi_temp_path $RUN/nginx/scgi;
+	upstream chroma { server $HOST:$UP_PORT; keepalive 64; }
+	server {
+		listen $HOST:${PORT[E]};
+		location / {
+			auth_basic "Chroma";
+			auth_basic_user_file $RUN/htpasswd;
+			proxy_pass http://chroma;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_set_header Authorization "";
+		}
+	}
+}
+EOF
+
+start_all() {
+	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
+	local k
+	for k in A B C D; do
+		"$OUT/caddy" validate --config "$RUN/$k.Caddyfile" --adapter caddyfile >"$RUN/$k.validate" 2>&1 ||
+			{ cat "$RUN/$k.validate" >&2; die "config $k does not validate"; }
+		start "$k" "$OUT/caddy" run --config "$RUN/$k.Caddyfile" --adapter caddyfile
+	done
+	start E nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log" -g 'daemon off;'
+	for k in A B C D E; do wait_port "${PORT[$k]}" "$k"; done
+}
+
+status() { # status KEY AUTH [PATH]
+	curl -s -o /dev/null -w '%{http_code}' --max-time 20 ${2:+-H "Authorization: $2"} "http://$HOST:${PORT[$1]}${3:-$ROUTE}"
+}
+
+auth_of() { # the one-user credential of a gateway
+	case $1 in
+	C) echo "$AUTH_TOKEN" ;;
+	*) echo "$AUTH_BASIC" ;;
+	esac
+}
+
+sanity() {
+	local k want got
+	for k in "${GATEWAYS[@]}"; do
+		got=$(status "$k" "$(auth_of "$k")")
+		[ "$got" = 200 ] || die "$k (${NAME[$k]}): valid credential answered $got"
+		# The upstream marks responses to requests that still carried a
+		# credential: chroma_auth and our nginx config strip it.
+		if [ "$k" = B ] || [ "$k" = C ] || [ "$k" = E ]; then
+			if curl -s -D - -o /dev/null -H "Authorization: $(auth_of "$k")" "http://$HOST:${PORT[$k]}$ROUTE" | grep -qi '^X-Upstream-Saw-Credentials'; then
+				die "$k forwarded the credential upstream"
+			fi
+		fi
+		[ "$k" = A ] && continue
+		want=401
+		got=$(status "$k" "")
+		[ "$got" = $want ] || die "$k: no credential answered $got, want $want"
+		got=$(status "$k" "$(basic "$USER" nope)")
+		[ "$k" = C ] && got=$(status "$k" "Bearer nope-nope")
+		[ "$got" = $want ] || die "$k: wrong credential answered $got, want $want"
+	done
+	log "sanity: every gateway answers 200 to the valid credential and 401 to none or a wrong one"
+}
+
+# wrk_run SCENARIO KEY ROUND SCRIPT DURATION [AUTH]
+wrk_run() {
+	local sc=$1 k=$2 round=$3 script=$4 dur=$5 auth=${6:-} line
+	local args=(-t"$THREADS" -c"$CONNS" -d"${dur}s" --timeout 5s -s "$script")
+	[ -n "$auth" ] && args+=(-H "Authorization: $auth")
+	wrk "${args[@]}" "http://$HOST:${PORT[$k]}$ROUTE" >"$RUN/wrk-$sc-$k-$round.txt" 2>&1 || true
+	line=$(grep '^RESULT' "$RUN/wrk-$sc-$k-$round.txt" || true)
+	[ -n "$line" ] || { cat "$RUN/wrk-$sc-$k-$round.txt" >&2; die "wrk printed no result for $sc $k"; }
+	printf '%s\t%s\t%s\t%s\n' "$sc" "$k" "$round" "$line" >>"$OUT/runs.tsv"
+	log "$sc $k round $round: $(awk '{print $2, $4, $5}' <<<"$line" | tr -d '\n') $(sed -n 's/.*\(codes=[^ ]*\).*/\1/p' <<<"$line")"
+}
+
+peak_rss_kb() { # VmHWM of the process and its children (nginx's workers)
+	local p total=0 v
+	for p in "$1" $(pgrep -P "$1" || true); do
+		v=$(awk '/^VmHWM:/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+		total=$((total + ${v:-0}))
+	done
+	echo "$total"
+}
+
+# --- profile mode --------------------------------------------------------
+if [ "$MODE" = profile ]; then
+	ADMIN_B=$HOST:2999
+	{
+		caddy_global "$ADMIN_B"
+		caddy_site B "	chroma_auth {
+		basic $RUN/htpasswd
+	}"
+	} >"$RUN/B.Caddyfile"
+	GATEWAYS=(B)
+	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
+	start B "$OUT/caddy" run --config "$RUN/B.Caddyfile" --adapter caddyfile
+	wait_port "${PORT[B]}" B
+	sanity
+	: >"$OUT/runs.tsv"
+	wrk_run warm B 0 "$RUN/plain.lua" 2 "$AUTH_BASIC"
+	# CPU profile over a load run, then the allocations it made.
+	curl -s -o "$OUT/allocs-before.pb.gz" "http://$ADMIN_B/debug/pprof/allocs"
+	curl -s -o "$OUT/cpu.pb.gz" "http://$ADMIN_B/debug/pprof/profile?seconds=$((DURATION - 1))" &
+	cp=$!
+	wrk_run profile B 1 "$RUN/plain.lua" "$DURATION" "$AUTH_BASIC"
+	wait $cp
+	curl -s -o "$OUT/allocs.pb.gz" "http://$ADMIN_B/debug/pprof/allocs"
+	go tool pprof -top -nodecount=40 "$OUT/caddy" "$OUT/cpu.pb.gz" >"$OUT/cpu-top.txt" 2>/dev/null
+	go tool pprof -top -nodecount=40 -sample_index=alloc_space -diff_base "$OUT/allocs-before.pb.gz" "$OUT/caddy" "$OUT/allocs.pb.gz" >"$OUT/alloc-top.txt" 2>/dev/null
+	go tool pprof -top -nodecount=40 -sample_index=alloc_objects -diff_base "$OUT/allocs-before.pb.gz" "$OUT/caddy" "$OUT/allocs.pb.gz" >"$OUT/alloc-objects-top.txt" 2>/dev/null
+	go tool pprof -top -nodecount=30 -focus 'chromaauth|providers|authz' "$OUT/caddy" "$OUT/cpu.pb.gz" >"$OUT/cpu-chromaauth.txt" 2>/dev/null
+	go tool pprof -top -nodecount=30 -sample_index=alloc_objects -focus 'chromaauth|providers|authz' -diff_base "$OUT/allocs-before.pb.gz" "$OUT/caddy" "$OUT/allocs.pb.gz" >"$OUT/alloc-chromaauth.txt" 2>/dev/null
+	log "profiles in $OUT: cpu-top.txt, cpu-chromaauth.txt, alloc-top.txt, alloc-objects-top.txt, alloc-chromaauth.txt"
+	exit 0
+fi
+
+# --- the run ---------------------------------------------------------------
+{
+	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf 'nproc\t%s\n' "$(nproc)"
+	printf 'cpu\t%s\n' "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	printf 'mem\t%s\n' "$(free -g | awk '/^Mem:/{print $2 " GiB"}')"
+	printf 'kernel\t%s\n' "$(uname -r)"
+	printf 'go\t%s\n' "$(go version | awk '{print $3}')"
+	printf 'caddy\t%s\n' "$("$OUT/caddy" version | awk '{print $1}')"
+	printf 'nginx\t%s\n' "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
+	printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+	printf 'commit\t%s\n' "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+	printf 'command\t%s\n' "bench/run.sh (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS ROUNDS=$ROUNDS USER_ROUNDS=$USER_ROUNDS WRONG_DURATION=$WRONG_DURATION BCRYPT_COST=$BCRYPT_COST)"
+	printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf 'route\t%s\n' "$ROUTE"
+} >"$OUT/meta.tsv"
+: >"$OUT/runs.tsv"
+: >"$OUT/first.tsv"
+
+log "starting the upstream and five gateways on $HOST"
+start_all
+sanity
+
+# First request of a new credential (one bcrypt), then the same credential
+# again (cached), for each of the 100 users: also warms the caches for the
+# 100-user run. curl's time_total, one request at a time, nothing else
+# running.
+log "first request of a new credential, 100 users x (B D E)"
+for k in B D E; do
+	while read -r u p; do
+		a=$(basic "$u" "$p")
+		t1=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: $a" "http://$HOST:${PORT[$k]}$ROUTE")
+		t2=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: $a" "http://$HOST:${PORT[$k]}$ROUTE")
+		printf '%s\t%s\t%s\t%s\n' "$k" "$u" "$t1" "$t2" | tr ' ' '\t' >>"$OUT/first.tsv"
+	done <"$RUN/users.txt"
+done
+awk -F'\t' '$3 != 200 || $5 != 200 {bad++} END {exit bad > 0}' "$OUT/first.tsv" || die "a first request was refused: see $OUT/first.tsv"
+
+log "warm-up: 2 s each"
+for k in "${GATEWAYS[@]}"; do wrk_run warm "$k" 0 "$RUN/plain.lua" 2 "$(auth_of "$k")"; done
+sleep 1
+
+log "steady state, one credential: $ROUNDS rounds of ${GATEWAYS[*]}, ${DURATION}s, $CONNS connections"
+for r in $(seq 1 "$ROUNDS"); do
+	for k in "${GATEWAYS[@]}"; do
+		wrk_run one "$k" "$r" "$RUN/plain.lua" "$DURATION" "$(auth_of "$k")"
+		sleep 1
+	done
+done
+
+log "100 distinct valid users: $USER_ROUNDS rounds"
+for r in $(seq 1 "$USER_ROUNDS"); do
+	for k in "${GATEWAYS[@]}"; do
+		case $k in
+		C) wrk_run users "$k" "$r" "$RUN/tokens.lua" "$DURATION" ;;
+		*) wrk_run users "$k" "$r" "$RUN/users.lua" "$DURATION" ;;
+		esac
+		sleep 1
+	done
+done
+
+# Public route: chroma_auth lets the heartbeat through without a check.
+log "public route ($PUBLIC_ROUTE) through A and B, no credential"
+for r in 1; do
+	for k in A B; do
+		wrk "-t$THREADS" "-c$CONNS" "-d${DURATION}s" --timeout 5s -s "$RUN/plain.lua" "http://$HOST:${PORT[$k]}$PUBLIC_ROUTE" >"$RUN/wrk-public-$k-$r.txt" 2>&1 || true
+		printf '%s\t%s\t%s\t%s\n' public "$k" "$r" "$(grep '^RESULT' "$RUN/wrk-public-$k-$r.txt")" >>"$OUT/runs.tsv"
+		sleep 1
+	done
+done
+
+# Last, as chroma_auth's failure limit then holds 127.0.0.1 for a minute.
+log "a stream of wrong passwords (tokens for C), ${WRONG_DURATION}s each"
+for k in B C D E; do
+	case $k in
+	C) wrk_run wrong "$k" 1 "$RUN/wrongtok.lua" "$WRONG_DURATION" ;;
+	*) wrk_run wrong "$k" 1 "$RUN/wrong.lua" "$WRONG_DURATION" ;;
+	esac
+	sleep 1
+done
+# The same with the failure limit off for this run: what each wrong
+# password costs when nothing stops it (bcrypt slots only).
+log "wrong passwords with failures_per_minute off (B only)"
+sed 's/^\t\tbasic .*/&\n\t\tfailures_per_minute off/' "$RUN/B.Caddyfile" >"$RUN/B2.Caddyfile"
+sed -i "s/:${PORT[B]} {/:18086 {/" "$RUN/B2.Caddyfile"
+PORT[B2]=18086
+NAME[B2]="Caddy + chroma_auth basic, failures_per_minute off"
+start B2 "$OUT/caddy" run --config "$RUN/B2.Caddyfile" --adapter caddyfile
+wait_port 18086 B2
+wrk_run wrong B2 1 "$RUN/wrong.lua" "$WRONG_DURATION"
+
+: >"$OUT/rss.tsv"
+for k in "${GATEWAYS[@]}" B2; do printf '%s\t%s\n' "$k" "$(peak_rss_kb "${PID[$k]}")" >>"$OUT/rss.tsv"; done
+printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.tsv"
+
+log "report"
+report_args=(-out "$OUT")
+if [ -z "${NO_UPDATE:-}" ]; then report_args+=(-md "$ROOT/BENCHMARKS.md" -svg "$BENCH/ratios.svg"); fi
+"$OUT/benchreport" "${report_args[@]}"
+cat "$OUT/results.md"
