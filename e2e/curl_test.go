@@ -148,10 +148,11 @@ func short(b []byte) string {
 
 // curl makes one request with the curl binary, trusting only the gateway's
 // CA root, and returns the status and body.
-func curl(t *testing.T, g *gateway, cred credential, method, path string, body any) (int, []byte) {
+func curl(t *testing.T, g *gateway, cred credential, method, path string, body any, extra ...string) (int, []byte) {
 	t.Helper()
 	args := []string{"--silent", "--show-error", "--cacert", g.caRoot, "--request", method,
 		"--write-out", "\n%{http_code}"}
+	args = append(args, extra...)
 	args = append(args, cred.curlArgs()...)
 	if body != nil {
 		b, err := json.Marshal(body)
