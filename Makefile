@@ -1,0 +1,45 @@
+# caddy-chroma-auth: the two commands a newcomer needs.
+#
+#   make run    real Chroma (from npm) behind the gateway, with the demo
+#               credentials; prints the URL, the CA root and a curl line
+#   make test   every test: gofmt and vet, unit and integration tests with
+#               -race, short fuzz runs, and the end-to-end suite against
+#               real Chroma and real clients (installs its npm packages)
+
+GO       ?= go
+FUZZTIME ?= 8s
+
+.PHONY: run test check unit fuzz e2e build bench
+
+run:
+	./scripts/run-demo.sh
+
+test: check unit fuzz e2e
+
+check:
+	@out=$$(gofmt -l . | grep -v '^e2e/node_modules/' || true); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cd e2e && $(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs briefly: long enough to try the seed corpus and a
+# few thousand mutations of header and path parsing on every CI run.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzIsPublic$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./authz
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHtpasswd$$' -fuzztime $(FUZZTIME) ./providers
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTokenFile$$' -fuzztime $(FUZZTIME) ./providers
+
+e2e:
+	cd e2e && $(GO) test -race -count=1 -timeout 15m ./...
+
+build:
+	$(GO) build -o caddy ./cmd/caddy
+
+bench:
+	./bench/run.sh
