@@ -32,6 +32,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	repl.Set("http.chroma_auth.action", rt.Action)
 	repl.Set("http.chroma_auth.route", rt.Name)
 	if rt.Identity {
+		countRequest(resultAllowed)
 		return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
 	}
 	if err := authz.CheckScope(id, rt); err != nil {
@@ -47,6 +48,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 			return h.forbid(w, r, id.User, err.Error())
 		}
 	}
+	countRequest(resultAllowed)
 	return next.ServeHTTP(w, r)
 }
 

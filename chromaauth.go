@@ -167,10 +167,16 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	if slots == 0 {
 		slots = max(1, runtime.GOMAXPROCS(0)/2)
 	}
+	if err := initMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("chroma_auth: metrics: %w", err)
+	}
 	h.auth = providers.NewAuthenticator(creds, providers.Options{
 		CacheSize:           h.CacheSize,
 		MaxConcurrentBcrypt: slots,
+		OnBcrypt:            countBcrypt,
+		OnCacheHit:          countCacheHit,
 	})
+	trackAuthenticator(h.auth, true)
 	h.owners = authz.NewOwners(maxOwners)
 	perMinute := h.FailuresPerMinute
 	if perMinute == 0 {
@@ -195,6 +201,9 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 func (h *ChromaAuth) Cleanup() error {
 	if h.stopWatch != nil {
 		h.stopWatch()
+	}
+	if h.auth != nil {
+		trackAuthenticator(h.auth, false)
 	}
 	return nil
 }

@@ -30,14 +30,18 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason strin
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reason)
 	h.logDenied(r, reason, attemptedUser(r), "")
+	countDenied(reason)
 	switch reason {
 	case reasonBusy:
+		countRequest(resultBusy)
 		w.Header().Set("Retry-After", "1")
 		return writeJSON(w, http.StatusServiceUnavailable, bodyBusy)
 	case reasonRateLimited:
+		countRequest(resultRateLimited)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))
 		return writeJSON(w, http.StatusTooManyRequests, bodyRateLimited)
 	}
+	countRequest(resultDenied)
 	creds := h.auth.Credentials()
 	if creds.Basic() {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.realm()+`", charset="UTF-8"`)
@@ -53,6 +57,8 @@ func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", "forbidden")
 	h.logDenied(r, "forbidden", user, reason)
+	countDenied("forbidden")
+	countRequest(resultForbidden)
 	body, _ := json.Marshal(map[string]string{"error": "AuthorizationError", "message": "Forbidden: " + reason})
 	return writeJSON(w, http.StatusForbidden, body)
 }

@@ -18,6 +18,7 @@ import (
 func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if h.isPublic(r) {
 		h.stripCredentials(r)
+		countRequest(resultPublic)
 		return next.ServeHTTP(w, r)
 	}
 	id, reason, retry := h.authenticate(r)

@@ -29,6 +29,9 @@ type Options struct {
 	MaxConcurrentBcrypt int
 	// BcryptQueueTimeout bounds how long a check waits for a slot.
 	BcryptQueueTimeout time.Duration
+	// OnBcrypt and OnCacheHit, when set, are called for each bcrypt run
+	// and each cache hit: hooks for metrics.
+	OnBcrypt, OnCacheHit func()
 }
 
 // Authenticator checks Basic credentials and tokens against the current
@@ -40,6 +43,7 @@ type Authenticator struct {
 	flight singleflight.Group
 	slots  chan struct{}
 	wait   time.Duration
+	hooks  Options
 
 	bcryptChecks atomic.Uint64
 	cacheHits    atomic.Uint64
@@ -55,7 +59,7 @@ func NewAuthenticator(c *Credentials, opt Options) *Authenticator {
 	if wait <= 0 {
 		wait = 10 * time.Second
 	}
-	a := &Authenticator{cache: newVerifiedCache(opt.CacheSize), slots: make(chan struct{}, n), wait: wait}
+	a := &Authenticator{cache: newVerifiedCache(opt.CacheSize), slots: make(chan struct{}, n), wait: wait, hooks: opt}
 	a.creds.Store(c)
 	return a
 }
@@ -143,6 +147,9 @@ func (a *Authenticator) cached(creds *Credentials, key [32]byte, user string) *I
 	}
 	if u := creds.users[user]; u != nil && e.user == user && u.hash == e.hash {
 		a.cacheHits.Add(1)
+		if a.hooks.OnCacheHit != nil {
+			a.hooks.OnCacheHit()
+		}
 		return u.id
 	}
 	a.cache.delete(key)
@@ -167,6 +174,9 @@ func (a *Authenticator) verify(ctx context.Context, creds *Credentials, key [32]
 		hash = []byte(u.hash)
 	}
 	a.bcryptChecks.Add(1)
+	if a.hooks.OnBcrypt != nil {
+		a.hooks.OnBcrypt()
+	}
 	err := bcrypt.CompareHashAndPassword(hash, []byte(pass))
 	if u == nil || err != nil {
 		return nil, ErrBadCredentials

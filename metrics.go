@@ -1,0 +1,120 @@
+package chromaauth
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// Prometheus metrics, served with Caddy's own at the admin endpoint's
+// /metrics (and by the `metrics` handler). Like Caddy's reverse_proxy
+// metrics they are process-wide: one set, registered with each config's
+// registry, so counters survive a config reload.
+var chromaMetrics = struct {
+	once      sync.Once
+	requests  *prometheus.CounterVec
+	denied    *prometheus.CounterVec
+	bcrypt    prometheus.Counter
+	cacheHits prometheus.Counter
+	cacheSize prometheus.GaugeFunc
+
+	mu    sync.Mutex
+	live  map[*providers.Authenticator]struct{}
+}{}
+
+// Results of a request, the `result` label of requests_total.
+const (
+	resultAllowed     = "allowed"
+	resultPublic      = "public"
+	resultDenied      = "denied"
+	resultForbidden   = "forbidden"
+	resultRateLimited = "rate_limited"
+	resultBusy        = "busy"
+)
+
+func initMetrics(registry *prometheus.Registry) error {
+	m := &chromaMetrics
+	m.once.Do(func() {
+		const ns, sub = "caddy", "chroma_auth"
+		m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "requests_total",
+			Help: "Requests seen by chroma_auth, by result: allowed, public, denied (401), forbidden (403), rate_limited (429), busy (503).",
+		}, []string{"result"})
+		m.denied = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "denied_total",
+			Help: "Requests refused by chroma_auth, by reason.",
+		}, []string{"reason"})
+		m.bcrypt = prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "bcrypt_checks_total",
+			Help: "bcrypt comparisons run (cache misses, including unknown users and wrong passwords).",
+		})
+		m.cacheHits = prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "cache_hits_total",
+			Help: "Basic credentials answered from the verified-credentials cache.",
+		})
+		m.cacheSize = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: ns, Subsystem: sub, Name: "cache_entries",
+			Help: "Verified credentials held in the caches of the running handlers.",
+		}, func() float64 {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			n := 0
+			for a := range m.live {
+				n += a.Stats().CacheSize
+			}
+			return float64(n)
+		})
+		m.live = make(map[*providers.Authenticator]struct{})
+	})
+	for _, c := range []prometheus.Collector{m.requests, m.denied, m.bcrypt, m.cacheHits, m.cacheSize} {
+		if err := registry.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// trackAuthenticator counts a's cache in cache_entries until untracked.
+func trackAuthenticator(a *providers.Authenticator, on bool) {
+	m := &chromaMetrics
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live == nil {
+		return
+	}
+	if on {
+		m.live[a] = struct{}{}
+	} else {
+		delete(m.live, a)
+	}
+}
+
+func countRequest(result string) {
+	if chromaMetrics.requests != nil {
+		chromaMetrics.requests.WithLabelValues(result).Inc()
+	}
+}
+
+func countDenied(reason string) {
+	if chromaMetrics.denied != nil {
+		chromaMetrics.denied.WithLabelValues(reason).Inc()
+	}
+}
+
+func countBcrypt() {
+	if chromaMetrics.bcrypt != nil {
+		chromaMetrics.bcrypt.Inc()
+	}
+}
+
+func countCacheHit() {
+	if chromaMetrics.cacheHits != nil {
+		chromaMetrics.cacheHits.Inc()
+	}
+}
