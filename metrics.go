@@ -21,8 +21,8 @@ var chromaMetrics = struct {
 	cacheHits prometheus.Counter
 	cacheSize prometheus.GaugeFunc
 
-	mu    sync.Mutex
-	live  map[*providers.Authenticator]struct{}
+	mu   sync.Mutex
+	live map[*providers.Authenticator]struct{}
 }{}
 
 // Results of a request, the `result` label of requests_total.
