@@ -1,0 +1,215 @@
+package chromaauth
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// provisioned builds a handler the way Caddy does, from its JSON fields.
+func provisioned(t testing.TB, h *ChromaAuth) *ChromaAuth {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	require.NoError(t, h.Provision(ctx))
+	require.NoError(t, h.Validate())
+	h.logger = zap.NewNop()
+	t.Cleanup(func() { _ = h.Cleanup() })
+	return h
+}
+
+var okNext = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	w.WriteHeader(http.StatusOK)
+	return nil
+})
+
+// serve runs one request through the handler, as from client address ip.
+func serve(h *ChromaAuth, ip, authz string) int {
+	r := httptest.NewRequest("GET", "/api/v2/tenants/t/databases/d/collections", nil)
+	r.RemoteAddr = ip + ":1234"
+	if authz != "" {
+		r.Header.Set("Authorization", authz)
+	}
+	caddyhttp.NewTestReplacer(r)
+	w := httptest.NewRecorder()
+	_ = h.ServeHTTP(w, r, okNext)
+	return w.Code
+}
+
+// floodHandler has two users at the given bcrypt cost; benchmarks use the
+// default (10, as `htpasswd -B -C 10`), so that wrong passwords cost what
+// they cost in production.
+func floodHandler(t testing.TB, perMinute, cost int) *ChromaAuth {
+	dir := t.TempDir()
+	var lines string
+	for _, u := range []string{"alice", "bob"} {
+		hsh, err := bcrypt.GenerateFromPassword([]byte(u+"-pw"), cost)
+		require.NoError(t, err)
+		lines += u + ":" + string(hsh) + "\n"
+	}
+	ht := writeTestFile(t, dir, "server.htpasswd", lines)
+	return provisioned(t, &ChromaAuth{HtpasswdFile: ht, FailuresPerMinute: perMinute, ReloadInterval: -1})
+}
+
+// flood sends wrong passwords from n goroutines until stop is closed. With
+// oneIP every request comes from one address (the limiter's case); without,
+// each comes from a new address (a botnet: only the bcrypt slots help).
+func flood(h *ChromaAuth, n int, oneIP bool, stop chan struct{}, sent *atomic.Int64) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ip := "203.0.113.7"
+				if !oneIP {
+					ip = fmt.Sprintf("10.%d.%d.%d", g, (i>>8)&255, i&255)
+				}
+				serve(h, ip, basicHeader("alice", fmt.Sprintf("guess-%d-%d", g, i)))
+				sent.Add(1)
+			}
+		}(g)
+	}
+	return &wg
+}
+
+// BenchmarkCachedUnderFlood measures valid, cached Basic requests while
+// wrong passwords flood the gateway. Compare ns/op of the sub-benchmarks:
+// "quiet" is the baseline; the flood ones show what the valid users keep.
+func BenchmarkCachedUnderFlood(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		flood bool
+		oneIP bool
+	}{{"quiet", false, false}, {"flood-one-address", true, true}, {"flood-many-addresses", true, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := floodHandler(b, DefaultFailuresPerMinute, bcrypt.DefaultCost)
+			good := basicHeader("bob", "bob-pw")
+			if serve(h, "192.0.2.1", good) != http.StatusOK {
+				b.Fatal("bob does not authenticate")
+			}
+			stop := make(chan struct{})
+			var sent atomic.Int64
+			if tc.flood {
+				wg := flood(h, 4, tc.oneIP, stop, &sent)
+				defer wg.Wait()
+				time.Sleep(100 * time.Millisecond) // let the flood start
+			}
+			defer close(stop)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if serve(h, "192.0.2.1", good) != http.StatusOK {
+					b.Fatal("valid cached request refused")
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(h.auth.Stats().BcryptChecks), "bcrypts")
+		})
+	}
+}
+
+// TestFloodIsBoundedAndValidUsersPass: under a flood of wrong passwords
+// from one address, the limiter stops bcrypt after the allowance, and a
+// cached user is never refused; from many addresses, the bcrypt slots keep
+// the number in flight bounded.
+func TestFloodIsBoundedAndValidUsersPass(t *testing.T) {
+	h := floodHandler(t, 10, bcrypt.MinCost) // cheap: -race slows bcrypt a lot
+	good := basicHeader("bob", "bob-pw")
+	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1", good))
+	before := h.auth.Stats().BcryptChecks
+
+	stop := make(chan struct{})
+	var sent atomic.Int64
+	wg := flood(h, 4, true, stop, &sent)
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	valid := 0
+	for time.Now().Before(deadline) {
+		require.Equal(t, http.StatusOK, serve(h, "203.0.113.7", good), "cached valid credentials pass, even from the flooding address")
+		valid++
+	}
+	close(stop)
+	wg.Wait()
+	bcrypts := h.auth.Stats().BcryptChecks - before
+	assert.LessOrEqual(t, bcrypts, uint64(10+4), "no more bcrypts than the allowance (plus those already in flight)")
+	assert.Greater(t, sent.Load(), int64(100), "the flood was answered, by 429s")
+	t.Logf("flood: %d wrong passwords, %d bcrypts; %d valid requests served meanwhile", sent.Load(), bcrypts, valid)
+}
+
+// TestConcurrentLoadWithReload hammers one handler from many goroutines
+// with valid and invalid credentials of both kinds while the credential
+// files are replaced underneath; run with -race.
+func TestConcurrentLoadWithReload(t *testing.T) {
+	dir := t.TempDir()
+	ht := writeHtpasswd(t, dir, map[string]string{"alice": "alice-pw", "bob": "bob-pw"})
+	toks := writeTestFile(t, dir, "tokens.txt", "tok-a\ntok-b\n")
+	h := provisioned(t, &ChromaAuth{HtpasswdFile: ht, TokenFiles: []string{toks}, FailuresPerMinute: -1, ReloadInterval: caddy.Duration(5 * time.Millisecond)})
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var code int
+				switch i % 4 {
+				case 0:
+					code = serve(h, "10.0.0.1", basicHeader("alice", "alice-pw")) // always valid
+				case 1:
+					code = serve(h, "10.0.0.2", "Bearer tok-a") // always valid
+				case 2:
+					if serve(h, "10.0.0.3", basicHeader("alice", fmt.Sprintf("wrong-%d", i))) != http.StatusUnauthorized {
+						bad.Add(1)
+					}
+					continue
+				case 3:
+					code = serve(h, "10.0.0.4", basicHeader("bob", "bob-pw")) // valid until removed
+					if code == http.StatusUnauthorized {
+						continue
+					}
+				}
+				if code != http.StatusOK {
+					bad.Add(1)
+				}
+			}
+		}(g)
+	}
+	for round := 0; round < 5; round++ {
+		time.Sleep(40 * time.Millisecond)
+		users := map[string]string{"alice": "alice-pw"}
+		if round%2 == 1 {
+			users["bob"] = "bob-pw"
+		}
+		writeHtpasswd(t, dir, users)
+		writeTestFile(t, dir, "tokens.txt", fmt.Sprintf("tok-a\ntok-%d\n", round))
+	}
+	time.Sleep(40 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	assert.Zero(t, bad.Load(), "a valid credential was refused or an invalid one passed")
+}
