@@ -23,10 +23,26 @@ type direct struct {
 }
 
 func chromaDirect(t *testing.T) *direct {
+	return chromaDirectAt(t, "default_tenant", "default_database")
+}
+
+// chromaDirectAt is the oracle for another tenant and database.
+func chromaDirectAt(t *testing.T, tenant, database string) *direct {
 	return &direct{
 		t:      t,
 		client: plainHTTPClient(),
-		base:   suite.chroma.url + "/api/v2/tenants/default_tenant/databases/default_database",
+		base:   suite.chroma.url + "/api/v2/tenants/" + tenant + "/databases/" + database,
+	}
+}
+
+// createTenantAndDatabases makes a tenant and its databases in Chroma.
+func createTenantAndDatabases(t *testing.T, tenant string, databases ...string) {
+	t.Helper()
+	d := &direct{t: t, client: plainHTTPClient(), base: suite.chroma.url + "/api/v2"}
+	require.Equal(t, http.StatusOK, d.do(http.MethodPost, "/tenants", map[string]any{"name": tenant}, nil), "create tenant %s", tenant)
+	for _, db := range databases {
+		require.Equal(t, http.StatusOK, d.do(http.MethodPost, "/tenants/"+tenant+"/databases", map[string]any{"name": db}, nil),
+			"create database %s/%s", tenant, db)
 	}
 }
 

@@ -20,9 +20,9 @@ import (
 // it at every new client, so all clients alive at once share the last
 // one's TLS settings. The tests therefore run one after another and make
 // every client of a test with the same CA file.
-func newGoClient(t *testing.T, g *gateway, auth chroma.CredentialsProvider) chroma.Client {
+func newGoClient(t *testing.T, g *gateway, auth chroma.CredentialsProvider, extra ...chroma.ClientOption) chroma.Client {
 	t.Helper()
-	opts := []chroma.ClientOption{chroma.WithBaseURL(g.url), chroma.WithSSLCert(g.caRoot)}
+	opts := append([]chroma.ClientOption{chroma.WithBaseURL(g.url), chroma.WithSSLCert(g.caRoot)}, extra...)
 	if auth != nil {
 		opts = append(opts, chroma.WithAuth(auth))
 	}
