@@ -26,6 +26,10 @@ func TestRunDemo(t *testing.T) {
 	require.NoError(t, err)
 	gatewayPort, err := freePort()
 	require.NoError(t, err)
+	for gatewayPort == chromaPort { // nothing binds between the two asks
+		gatewayPort, err = freePort()
+		require.NoError(t, err)
+	}
 
 	cmd := exec.Command("bash", filepath.Join(suite.repoRoot, "scripts", "run-demo.sh"))
 	cmd.Dir = suite.repoRoot
