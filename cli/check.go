@@ -308,4 +308,3 @@ func FileModeWarnings(files []string) []string {
 	}
 	return out
 }
-
