@@ -129,6 +129,25 @@ func TestAuthorization(t *testing.T) {
 		assert.Empty(t, chromaDirect(t).collectionID(landed), "and not in the default database")
 	})
 
+	t.Run("the example clients work for a scoped user given its tenant and database", func(t *testing.T) {
+		goSnippet := goSnippetRunner(t)
+		snippets := map[string]func(t *testing.T, env []string) ([]byte, error){
+			"js": runJSSnippet, "go": goSnippet, "curl": runCurlSnippet,
+		}
+		for snippet, run := range snippets {
+			coll := uniqueName("snippet-" + snippet)
+			t.Cleanup(func() { prod.deleteCollection(coll) })
+			out, err := run(t, []string{
+				"CHROMA_URL=" + g.url, "CHROMA_CA_CERT=" + g.caRoot, "NODE_EXTRA_CA_CERTS=" + g.caRoot,
+				"CHROMA_TOKEN=" + adminTok, "CHROMA_TENANT=" + acme, "CHROMA_DATABASE=prod",
+				"CHROMA_COLLECTION=" + coll,
+			})
+			require.NoError(t, err, "%s: %s", snippet, out)
+			assert.Contains(t, string(out), "count: 2", snippet)
+			assert.Contains(t, string(out), "deleted: "+coll, snippet)
+		}
+	})
+
 	t.Run("a user of one tenant cannot see another's collections", func(t *testing.T) {
 		main := chromaDirectAt(t, globex, "main")
 		theirs := uniqueName("globex-secret")

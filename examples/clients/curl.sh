@@ -8,13 +8,14 @@
 # CHROMA_CA_CERT (.run/caddy/pki/authorities/local/root.crt), CHROMA_USER
 # and CHROMA_PASSWORD for Basic auth (admin / admin:secret), or CHROMA_TOKEN
 # for a token, sent as `Authorization: Bearer` unless
-# CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo).
+# CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo);
+# CHROMA_TENANT and CHROMA_DATABASE (default_tenant, default_database).
 set -euo pipefail
 
 url=${CHROMA_URL:-https://localhost:8443}
 ca=${CHROMA_CA_CERT:-.run/caddy/pki/authorities/local/root.crt}
 name=${CHROMA_COLLECTION:-demo}
-db="$url/api/v2/tenants/default_tenant/databases/default_database"
+db="$url/api/v2/tenants/${CHROMA_TENANT:-default_tenant}/databases/${CHROMA_DATABASE:-default_database}"
 
 if [[ -n ${CHROMA_TOKEN:-} ]]; then
 	if [[ ${CHROMA_TOKEN_HEADER:-Authorization} == X-Chroma-Token ]]; then

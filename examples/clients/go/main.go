@@ -8,7 +8,9 @@
 // CHROMA_CA_CERT (.run/caddy/pki/authorities/local/root.crt, relative to the
 // repository root), CHROMA_USER and CHROMA_PASSWORD for Basic auth (admin /
 // admin:secret), or CHROMA_TOKEN for a token, sent as `Authorization:
-// Bearer` unless CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo).
+// Bearer` unless CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo);
+// CHROMA_TENANT and CHROMA_DATABASE (chroma-go reads them itself; default
+// default_tenant and default_database) for a user scoped to one.
 //
 // It is a module of its own so that the plugin's go.mod does not carry
 // chroma-go.

@@ -8,7 +8,10 @@
 // Env (defaults: the `make run` demo): CHROMA_URL (https://localhost:8443),
 // CHROMA_USER and CHROMA_PASSWORD for Basic auth (admin / admin:secret), or
 // CHROMA_TOKEN for a token, sent as `Authorization: Bearer` unless
-// CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo).
+// CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo);
+// CHROMA_TENANT and CHROMA_DATABASE for a user the gateway scopes to one
+// tenant and database (a ChromaClient does not ask the identity endpoint:
+// without them it uses default_tenant and default_database).
 import { ChromaClient } from "chromadb";
 
 const url = new URL(process.env.CHROMA_URL ?? "https://localhost:8443");
@@ -31,6 +34,8 @@ const client = new ChromaClient({
   port: Number(url.port || 443),
   ssl: url.protocol === "https:",
   headers: authHeaders(),
+  tenant: process.env.CHROMA_TENANT, // undefined: default_tenant
+  database: process.env.CHROMA_DATABASE, // undefined: default_database
 });
 
 console.log("heartbeat:", await client.heartbeat());

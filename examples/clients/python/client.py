@@ -7,7 +7,9 @@ Env (defaults: the `make run` demo): CHROMA_HOST (localhost), CHROMA_PORT
 (8443), CHROMA_CA_CERT (.run/caddy/pki/authorities/local/root.crt),
 CHROMA_USER and CHROMA_PASSWORD for Basic auth (admin / admin:secret), or
 CHROMA_TOKEN for a token, sent as `Authorization: Bearer` unless
-CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo).
+CHROMA_TOKEN_HEADER=X-Chroma-Token; CHROMA_COLLECTION (demo); CHROMA_TENANT
+and CHROMA_DATABASE (default_tenant, default_database) for a user scoped to
+one tenant and database.
 
 The client's own auth settings send exactly what the gateway checks:
 chromadb.auth.basic_authn.BasicAuthClientProvider sends
@@ -19,7 +21,7 @@ raises chromadb.errors.AuthorizationError.
 import os
 
 import chromadb
-from chromadb.config import Settings
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 
 # ssl=True with a private CA: the client hands chroma_server_ssl_verify to
 # httpx as `verify`, so a path to the root certificate trusts it (Chroma's
@@ -53,6 +55,8 @@ client = chromadb.HttpClient(
     port=int(os.environ.get("CHROMA_PORT", "8443")),
     ssl=True,
     settings=settings,
+    tenant=os.environ.get("CHROMA_TENANT", DEFAULT_TENANT),
+    database=os.environ.get("CHROMA_DATABASE", DEFAULT_DATABASE),
 )
 
 print("heartbeat:", client.heartbeat())
