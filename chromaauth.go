@@ -7,6 +7,7 @@ package chromaauth
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -140,7 +141,7 @@ func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
 func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	if h.FromEnv {
-		if err := applyEnvHook(h); err != nil {
+		if err := h.applyChromaEnv(os.LookupEnv); err != nil {
 			return fmt.Errorf("chroma_auth: from_env: %w", err)
 		}
 		if err := h.Validate(); err != nil {

@@ -305,3 +305,36 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		})
 	}
 }
+
+// TestFromEnvWithChromaVariables runs a seed-style docker-compose
+// environment unchanged: Chroma 0.5's token variables, then 0.4's basic.
+func TestFromEnvWithChromaVariables(t *testing.T) {
+	up := newUpstream(t)
+	t.Setenv("CHROMA_SERVER_AUTHN_PROVIDER", "chromadb.auth.token_authn.TokenAuthenticationServerProvider")
+	t.Setenv("CHROMA_SERVER_AUTHN_CREDENTIALS", "env-tok-1")
+	t.Setenv("CHROMA_AUTH_TOKEN_TRANSPORT_HEADER", "X_CHROMA_TOKEN")
+	g := startGateway(t, "\tchroma_auth from_env\n"+proxyTo(up))
+	resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"X-Chroma-Token": "env-tok-1"})
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, body := g.do(t, "GET", "/api/v2/tenants/t", bearer("env-tok-1"))
+	up.reset()
+	assertUnauthorized(t, up, resp, body, "the transport header is X-Chroma-Token")
+	require.NoError(t, caddy.Stop())
+
+	for _, k := range []string{"CHROMA_SERVER_AUTHN_PROVIDER", "CHROMA_SERVER_AUTHN_CREDENTIALS", "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER"} {
+		os.Unsetenv(k)
+	}
+	ht := writeHtpasswd(t, t.TempDir(), map[string]string{"admin": "admin-pw"})
+	t.Setenv("CHROMA_SERVER_AUTH_PROVIDER", "chromadb.auth.basic.BasicAuthServerProvider")
+	t.Setenv("CHROMA_SERVER_AUTH_CREDENTIALS_FILE", ht)
+	g = startGateway(t, "\tchroma_auth from_env\n"+proxyTo(up))
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": basicHeader("admin", "admin-pw")})
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	t.Setenv("CHROMA_SERVER_AUTH_PROVIDER", "ldap")
+	err := loadCaddyfile(caddyfileSite(freePort(t), "\tchroma_auth from_env\n"+proxyTo(up)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"ldap"`)
+	assert.Contains(t, err.Error(), "chromadb.auth.basic_authn.BasicAuthenticationServerProvider")
+	assert.Contains(t, err.Error(), "chromadb.auth.token.TokenAuthServerProvider")
+}
