@@ -1,0 +1,229 @@
+package chromaauth
+
+import (
+	"encoding/json"
+	"os"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/caddyserver/caddy/v2"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "chroma-auth",
+		Usage: "htpasswd <add|set|remove|verify> | token | check",
+		Short: "Manages chroma_auth credentials and checks a config",
+		Long: `
+Tools for the chroma_auth handler, with no Docker and no Apache htpasswd
+needed.
+
+  caddy chroma-auth htpasswd add    --file <htpasswd> --user <name> [--cost <n>]
+  caddy chroma-auth htpasswd set    --file <htpasswd> --user <name> [--cost <n>]
+  caddy chroma-auth htpasswd remove --file <htpasswd> --user <name>
+  caddy chroma-auth htpasswd verify --file <htpasswd> --user <name>
+  caddy chroma-auth token [--bytes <n>]
+  caddy chroma-auth check --config <Caddyfile> [--adapter <name>]
+
+Passwords are read from stdin when it is not a terminal (the first line), or
+prompted for on the terminal without echo (twice, to confirm, when setting
+one). They are never taken from the command line, where ps and the shell
+history would show them, unless --password-from-argv is given.
+
+Files are replaced atomically (a temporary file in the same directory,
+synced, then renamed), keep their mode, and are created with mode 0600.
+Only bcrypt hashes are written, the only kind Chroma and chroma_auth accept.
+A file that does not parse is not edited: the error names its file and line.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand())
+		},
+	})
+}
+
+func stdio(cmd *cobra.Command) cli.IO {
+	return cli.IO{Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr()}
+}
+
+// runE adapts a command function that needs the positional arguments to
+// cobra, with Caddy's error reporting and exit codes.
+func runE(f func(cmd *cobra.Command, fs caddycmd.Flags, args []string) (int, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return caddycmd.WrapCommandFuncForCobra(func(fs caddycmd.Flags) (int, error) {
+			return f(cmd, fs, args)
+		})(cmd, args)
+	}
+}
+
+func htpasswdCommand() *cobra.Command {
+	parent := &cobra.Command{
+		Use:   "htpasswd <add|set|remove|verify> --file <htpasswd> --user <name>",
+		Short: "Adds, changes, removes or verifies a user of a bcrypt htpasswd file",
+	}
+	ops := []struct{ name, short string }{
+		{"add", "Adds a user (refuses an existing one)"},
+		{"set", "Sets a user's password, adding the user if needed"},
+		{"remove", "Removes a user (refuses a missing one)"},
+		{"verify", "Checks a user's password; exits 1 when it is wrong"},
+	}
+	for _, op := range ops {
+		c := &cobra.Command{
+			Use:   op.name + " --file <htpasswd> --user <name>",
+			Short: op.short,
+			Args:  cobra.MaximumNArgs(1),
+			RunE: runE(func(cmd *cobra.Command, fs caddycmd.Flags, args []string) (int, error) {
+				return cli.RunHtpasswd(stdio(cmd), cli.HtpasswdArgs{
+					Op:               op.name,
+					File:             fs.String("file"),
+					User:             fs.String("user"),
+					Cost:             flagInt(fs, "cost"),
+					PasswordFromArgv: flagBool(fs, "password-from-argv"),
+					Args:             args,
+				})
+			}),
+		}
+		c.Flags().StringP("file", "f", "", "The htpasswd file (required)")
+		c.Flags().StringP("user", "u", "", "The user name (required)")
+		if op.name == "add" || op.name == "set" {
+			c.Flags().Int("cost", 0, "bcrypt cost, 4 to 31 (default 10)")
+		}
+		if op.name != "remove" {
+			c.Flags().Bool("password-from-argv", false, "Take the password from the argument (unsafe: ps and shell history show it)")
+		}
+		parent.AddCommand(c)
+	}
+	return parent
+}
+
+// flagInt and flagBool read a flag that only some subcommands define.
+func flagInt(fs caddycmd.Flags, name string) int {
+	if fs.Lookup(name) == nil {
+		return 0
+	}
+	return fs.Int(name)
+}
+
+func flagBool(fs caddycmd.Flags, name string) bool {
+	return fs.Lookup(name) != nil && fs.Bool(name)
+}
+
+func tokenCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "token [--bytes <n>]",
+		Short: "Prints a new random token (URL-safe base64 of crypto/rand bytes)",
+		Args:  cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, fs caddycmd.Flags, _ []string) (int, error) {
+			return cli.RunToken(stdio(cmd), fs.Int("bytes"))
+		}),
+	}
+	c.Flags().Int("bytes", cli.DefaultTokenBytes, "Random bytes in the token (16 to 3072)")
+	return c
+}
+
+func checkCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "check --config <Caddyfile> [--adapter <name>]",
+		Short: "Checks every chroma_auth handler of a config: public routes, users, tokens, errors",
+		Long: `
+Adapts the config, finds every chroma_auth handler in it and loads each
+handler's credential and RBAC files as the gateway would. For each it says
+which routes are public, how many users and tokens load, which header
+tokens are read from, and what is wrong. It also warns about reverse_proxy
+handlers with no chroma_auth before them. No secret is printed. Exits 1
+when anything would stop the gateway from starting.
+
+Handlers with from_env read Chroma's variables from this command's
+environment: run it with the gateway's environment.
+`,
+		Args: cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, fs caddycmd.Flags, _ []string) (int, error) {
+			return cli.RunCheck(stdio(cmd), cli.CheckOptions{
+				Config:  fs.String("config"),
+				Adapter: fs.String("adapter"),
+				Inspect: inspectHandler,
+			})
+		}),
+	}
+	c.Flags().StringP("config", "c", "", "Configuration file (required)")
+	c.Flags().StringP("adapter", "a", "", "Name of config adapter (default: caddyfile for a file named Caddyfile*, else JSON)")
+	return c
+}
+
+// inspectHandler loads one chroma_auth handler from its JSON the way
+// Provision does, without starting anything, for `caddy chroma-auth check`.
+func inspectHandler(raw json.RawMessage) cli.HandlerReport {
+	var r cli.HandlerReport
+	fail := func(prefix string, err error) cli.HandlerReport {
+		r.Errors = append(r.Errors, prefix+err.Error())
+		return r
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fail("config: ", err)
+	}
+	delete(m, "handler")
+	stripped, err := json.Marshal(m)
+	if err != nil {
+		return fail("config: ", err)
+	}
+	h := new(ChromaAuth)
+	if err := caddy.StrictUnmarshalJSON(stripped, h); err != nil {
+		return fail("config: ", err)
+	}
+	r.FromEnv = h.FromEnv
+	if h.FromEnv {
+		if err := h.applyChromaEnv(os.LookupEnv); err != nil {
+			return fail("from_env: ", err)
+		}
+	}
+	if err := h.Validate(); err != nil {
+		return fail("", err)
+	}
+	r.TokenHeader, _ = canonicalTokenHeader(h.TokenHeader)
+	for p := range publicSet(h.Public, h.NoDefaultPublic) {
+		r.Public = append(r.Public, p)
+	}
+	sort.Strings(r.Public)
+
+	src := h.sources()
+	r.Files = src.Files()
+	if creds, err := providers.Load(src); err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	} else {
+		r.Basic, r.Users, r.Tokens = creds.Basic(), creds.NumUsers(), creds.NumTokens()
+	}
+	if p := h.authzPath(); p != "" {
+		r.Authz = p
+		r.Files = append(r.Files, p)
+		if rbac, err := authz.LoadRBAC(p); err != nil {
+			r.Errors = append(r.Errors, "authz: "+err.Error())
+		} else {
+			r.Roles = len(rbac.Roles())
+			if unknown := rbac.UnknownActions(); len(unknown) > 0 {
+				r.Warnings = append(r.Warnings, "the authz file grants actions no Chroma route checks: "+joinQuoted(unknown))
+			}
+		}
+	}
+	r.Warnings = append(r.Warnings, cli.FileModeWarnings(r.Files)...)
+	if h.ForwardCredentials {
+		r.Warnings = append(r.Warnings, "forward_credentials: the Authorization and X-Chroma-Token headers reach the upstream and its logs")
+	}
+	return r
+}
+
+func joinQuoted(list []string) string {
+	out := ""
+	for i, s := range list {
+		if i > 0 {
+			out += ", "
+		}
+		out += `"` + s + `"`
+	}
+	return out
+}
