@@ -48,6 +48,18 @@ type run struct {
 	non2xx       int
 	errors       int
 	codes        string
+	cpuTicks     float64
+}
+
+// clkTck is the kernel's clock ticks per second, from meta.tsv.
+var clkTck = 100.0
+
+// cpuPerReq is the gateway's CPU time per request, in microseconds.
+func (r run) cpuPerReq() float64 {
+	if r.requests <= 0 {
+		return math.NaN()
+	}
+	return r.cpuTicks / clkTck * 1e6 / r.requests
 }
 
 func (r run) rps() float64 {
@@ -64,6 +76,9 @@ func main() {
 	flag.Parse()
 
 	meta, metaKeys := readMeta(filepath.Join(*out, "meta.tsv"))
+	if v, err := strconv.ParseFloat(meta["clk_tck"], 64); err == nil && v > 0 {
+		clkTck = v
+	}
 	runs := readRuns(filepath.Join(*out, "runs.tsv"))
 	first := readTSV(filepath.Join(*out, "first.tsv"))
 	rss := map[string]int{}
@@ -75,6 +90,9 @@ func main() {
 
 	var b strings.Builder
 	writeResults(&b, meta, metaKeys, runs, first, rss)
+	if data, err := os.ReadFile(filepath.Join(*out, "scale.txt")); err == nil {
+		writeScale(&b, string(data))
+	}
 	if err := os.WriteFile(filepath.Join(*out, "results.md"), []byte(b.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -151,6 +169,8 @@ func readRuns(path string) []run {
 				r.errors = int(n)
 			case "codes":
 				r.codes = v
+			case "cpu_ticks":
+				r.cpuTicks = n
 			}
 		}
 		runs = append(runs, r)
@@ -185,13 +205,14 @@ type summary struct {
 	n                   int
 	rps, rpsMin, rpsMax float64
 	p50, p99            float64 // ms, median over rounds
+	cpu                 float64 // gateway CPU µs per request, median over rounds
 	non2xx, errors      int
 	codes               []string
 }
 
 func summarize(runs []run, scenario, gw string) (summary, bool) {
 	var s summary
-	var rps, p50, p99 []float64
+	var rps, p50, p99, cpu []float64
 	for _, r := range runs {
 		if r.scenario != scenario || r.gw != gw {
 			continue
@@ -200,6 +221,7 @@ func summarize(runs []run, scenario, gw string) (summary, bool) {
 		rps = append(rps, r.rps())
 		p50 = append(p50, r.p50/1000)
 		p99 = append(p99, r.p99/1000)
+		cpu = append(cpu, r.cpuPerReq())
 		s.non2xx += r.non2xx
 		s.errors += r.errors
 		if r.codes != "" && r.codes != "-" {
@@ -209,7 +231,7 @@ func summarize(runs []run, scenario, gw string) (summary, bool) {
 	if s.n == 0 {
 		return s, false
 	}
-	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
+	s.rps, s.p50, s.p99, s.cpu = median(rps), median(p50), median(p99), median(cpu)
 	s.rpsMin, s.rpsMax = slicesMin(rps), slicesMax(rps)
 	return s, true
 }
@@ -275,7 +297,7 @@ func mib(kb int) string {
 func writeResults(b *strings.Builder, meta map[string]string, keys []string, runs []run, first [][]string, rss map[string]int) {
 	fmt.Fprintf(b, "Measured %s on `%s`: %s CPUs (%s), %s, kernel %s; %s, Caddy %s, nginx %s, wrk %s; commit %s. Load average before the run %s, after %s.\n\n",
 		meta["date"], meta["command"], meta["nproc"], meta["cpu"], meta["mem"], meta["kernel"], meta["go"], meta["caddy"], meta["nginx"], meta["wrk"], meta["commit"], meta["load_before"], meta["load_after"])
-	fmt.Fprintf(b, "Route: `GET %s` (authenticated; the upstream answers a 45-byte JSON body). Medians over the rounds; req/s range is min–max over rounds; peak RSS is the process's VmHWM over the whole run (nginx: master + workers).\n\n", meta["route"])
+	fmt.Fprintf(b, "Route: `GET %s` (authenticated; the upstream answers a 45-byte JSON body). wrk: %s connections, one thread; bcrypt cost %s. Medians over the rounds; req/s range is min–max over rounds; gateway CPU is the gateway process's user+system time (nginx: master + workers) over the run divided by the requests answered; peak RSS is the process's VmHWM over the whole run (nginx: master + workers).\n\n", meta["route"], meta["conns"], meta["bcrypt_cost"])
 
 	table := func(title, scenario string, gws []string, note string) {
 		base, okBase := summarize(runs, scenario, "A")
@@ -283,19 +305,20 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 		if note != "" {
 			fmt.Fprintf(b, "%s\n\n", note)
 		}
-		fmt.Fprintf(b, "| gateway | req/s | range | ratio to reverse_proxy | p50 ms | p99 ms | non-2xx | errors | peak RSS |\n")
-		fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(b, "| gateway | req/s | range | ratio to reverse_proxy | p50 ms | p99 ms | gateway CPU µs/req | CPU vs reverse_proxy | non-2xx | errors | peak RSS |\n")
+		fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, g := range gws {
 			s, ok := summarize(runs, scenario, g)
 			if !ok {
 				continue
 			}
-			ratio := "–"
+			ratio, cpuRatio := "–", "–"
 			if okBase {
 				ratio = pct(s.rps, base.rps)
+				cpuRatio = pct(s.cpu, base.cpu)
 			}
-			fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %d | %d | %s |\n",
-				names[g], fmtRPS(s.rps), fmtRPS(s.rpsMin), fmtRPS(s.rpsMax), ratio, fmtMS(s.p50), fmtMS(s.p99), s.non2xx, s.errors, mib(rss[g]))
+			fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %s | %s | %d | %d | %s |\n",
+				names[g], fmtRPS(s.rps), fmtRPS(s.rpsMin), fmtRPS(s.rpsMax), ratio, fmtMS(s.p50), fmtMS(s.p99), fmtRPS(s.cpu), cpuRatio, s.non2xx, s.errors, mib(rss[g]))
 		}
 		b.WriteString("\n")
 	}
@@ -328,13 +351,13 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 
 	// Wrong passwords.
 	fmt.Fprintf(b, "#### A stream of wrong passwords (every request a different one; wrong tokens for the token gateway)\n\n")
-	fmt.Fprintf(b, "| gateway | answers/s | p50 ms | p99 ms | status codes | errors |\n|---|---:|---:|---:|---|---:|\n")
+	fmt.Fprintf(b, "| gateway | answers/s | p50 ms | p99 ms | gateway CPU µs/answer | status codes | errors |\n|---|---:|---:|---:|---:|---|---:|\n")
 	for _, g := range order {
 		s, ok := summarize(runs, "wrong", g)
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d |\n", names[g], fmtRPS(s.rps), fmtMS(s.p50), fmtMS(s.p99), strings.Join(s.codes, " "), s.errors)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %d |\n", names[g], fmtRPS(s.rps), fmtMS(s.p50), fmtMS(s.p99), fmtRPS(s.cpu), strings.Join(s.codes, " "), s.errors)
 	}
 	b.WriteString("\n")
 
@@ -354,6 +377,53 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 		}
 	}
 	b.WriteString("\n</details>\n")
+}
+
+// writeScale turns the output of `go test -bench . -benchmem ./bench` into
+// a table.
+func writeScale(b *strings.Builder, out string) {
+	var rows []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			name = name[:i]
+		}
+		m := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err == nil {
+				m[f[i+1]] = v
+			}
+		}
+		var t string
+		switch ns := m["ns/op"]; {
+		case ns >= 1e6:
+			t = strconv.FormatFloat(ns/1e6, 'f', 0, 64) + " ms"
+		case ns >= 1e3:
+			t = strconv.FormatFloat(ns/1e3, 'f', 2, 64) + " µs"
+		default:
+			t = strconv.FormatFloat(ns, 'f', 0, 64) + " ns"
+		}
+		retained := "–"
+		if v, ok := m["MiB-retained"]; ok {
+			retained = strconv.FormatFloat(v, 'f', 1, 64) + " MiB"
+		}
+		alloc := strconv.FormatFloat(m["B/op"]/(1<<20), 'f', 1, 64) + " MiB"
+		if m["B/op"] < 1<<20 {
+			alloc = strconv.FormatFloat(m["B/op"], 'f', 0, 64) + " B"
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |", name, t, retained, alloc, strconv.FormatFloat(m["allocs/op"], 'f', 0, 64)))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n#### Scale: `providers.Load` of 100,000 users / tokens, and lookups at 1 vs 100,000 (`go test -run '^$' -bench . -benchmem ./bench`)\n\n")
+	fmt.Fprintf(b, "| benchmark | time per op | heap kept by the loaded set | allocated per op | allocs per op |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString(strings.Join(rows, "\n") + "\n")
 }
 
 func splice(path, results string) error {
