@@ -122,7 +122,9 @@ func (res *CheckResult) write(w io.Writer) {
 			if r.Basic {
 				fmt.Fprintf(w, "  basic: %d user(s)\n", r.Users)
 			}
-			fmt.Fprintf(w, "  tokens: %d, header %s\n", r.Tokens, r.TokenHeader)
+			if r.Tokens > 0 || !r.Basic {
+				fmt.Fprintf(w, "  tokens: %d, header %s\n", r.Tokens, r.TokenHeader)
+			}
 			if r.Authz != "" {
 				fmt.Fprintf(w, "  authz: RBAC from %s, %d role(s)\n", r.Authz, r.Roles)
 			} else {

@@ -167,6 +167,7 @@ func TestCheckFindsHandlers(t *testing.T) {
 	assert.Contains(t, report, "chroma_auth #1: server srv0 (:443) › route host(chroma.example.com) › subroute › route (all requests)")
 	assert.Contains(t, report, "chroma_auth #2: server srv0 (:443) › named route guarded")
 	assert.Contains(t, report, "basic: 2 user(s)")
+	assert.NotContains(t, report, "tokens: 0", "no token line for a basic-only handler")
 	assert.Contains(t, report, "public (GET and HEAD without credentials): /api/v2/heartbeat")
 	assert.Contains(t, report, "ERROR: token #1: too short")
 	assert.Contains(t, report, "WARNING: reverse_proxy with no chroma_auth before it: server srv0 (:443) › route host(open.example.com) | path(/x/*), handler #1")
