@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
@@ -20,8 +19,25 @@ const maxOwners = 100000
 
 // authorizeAndServe is the authorization half: it answers the identity
 // endpoint, keeps a scoped user inside its tenant and databases, applies
-// RBAC when configured, and forwards what passes.
-func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, id *providers.Identity, repl *caddy.Replacer) error {
+// RBAC when configured, and forwards what passes. A user of every tenant
+// and database, without RBAC, needs none of it but the identity answer, so
+// the route is not classified for them (it is, lazily, if a placeholder
+// asks for the action).
+func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, vars *requestVars) error {
+	id := vars.id
+	rbac := h.rbac.Load()
+	scoped := !id.AllTenants() || !id.AllDatabases()
+	if rbac == nil && !scoped {
+		if isIdentityRequest(r) {
+			countRequest(resultAllowed)
+			return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
+		}
+		countRequest(resultAllowed)
+		return next.ServeHTTP(w, r)
+	}
+	if scoped && !h.NoSingletonOverwrite {
+		overwriteSingleton(r, id)
+	}
 	rt, err := authz.Classify(r)
 	if err != nil {
 		if errors.Is(err, authz.ErrBodyTooLarge) {
@@ -29,8 +45,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		}
 		return writeJSON(w, http.StatusBadRequest, []byte(`{"error":"InvalidArgumentError","message":"Unreadable request body"}`))
 	}
-	repl.Set("http.chroma_auth.action", rt.Action)
-	repl.Set("http.chroma_auth.route", rt.Name)
+	vars.route = &rt
 	if rt.Identity {
 		countRequest(resultAllowed)
 		return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
@@ -38,18 +53,28 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	if err := authz.CheckScope(id, rt); err != nil {
 		return h.forbid(w, r, id.User, err.Error())
 	}
-	if rt.CollectionByID && !(id.AllTenants() && id.AllDatabases()) {
+	if rt.CollectionByID && scoped {
 		if err := h.checkOwner(r, next, rt); err != nil {
 			return h.forbid(w, r, id.User, err.Error())
 		}
 	}
-	if rbac := h.rbac.Load(); rbac != nil {
+	if rbac != nil {
 		if err := rbac.Authorize(id, rt); err != nil {
 			return h.forbid(w, r, id.User, err.Error())
 		}
 	}
 	countRequest(resultAllowed)
 	return next.ServeHTTP(w, r)
+}
+
+// isIdentityRequest tells GET /api/v{1,2}/auth/identity, in the one exact
+// form. Any other spelling goes to Chroma, whose own answer is the same
+// for a user of every tenant and database.
+func isIdentityRequest(r *http.Request) bool {
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawPath != "" {
+		return false
+	}
+	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
 }
 
 // roleOf is the role RBAC gives id, else the role of its users file entry.

@@ -192,3 +192,28 @@ func TestRBACAndPlaceholders(t *testing.T) {
 	assert.Equal(t, "admin", seen[1].Role, "role from the users file")
 	assert.Equal(t, "db:create_collection", seen[1].Action)
 }
+
+func TestSingletonOverwriteSendsDefaultsToTheUsersOwn(t *testing.T) {
+	up := newUpstream(t)
+	dir := t.TempDir()
+	users := writeTestFile(t, dir, "users.yaml", teamUsers)
+	g := startGateway(t, fmt.Sprintf("\tchroma_auth token_file %s\n%s", users, proxyTo(up)))
+
+	resp, body := g.do(t, "GET", "/api/v2/tenants/default_tenant/databases/default_database/collections?limit=5", bearer("tok-acme-admin"))
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = g.do(t, "GET", "/api/v2/tenants/default_tenant/databases/default_database/collections", bearer("tok-beta-admin"))
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = g.do(t, "GET", "/api/v2/tenants/default_tenant/databases/default_database/collections", bearer("tok-root"))
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	seen := up.requests()
+	require.Len(t, seen, 3)
+	assert.Equal(t, "/api/v2/tenants/acme/databases/prod/collections?limit=5", seen[0].URI, "one tenant, one database: both rewritten")
+	assert.Equal(t, "/api/v2/tenants/beta/databases/default_database/collections", seen[1].URI, "every database of beta: tenant only")
+	assert.Equal(t, "/api/v2/tenants/default_tenant/databases/default_database/collections", seen[2].URI, "unscoped: untouched")
+	up.reset()
+
+	g2 := startGateway(t, fmt.Sprintf("\tchroma_auth {\n\t\ttoken_file %s\n\t\tno_singleton_overwrite\n\t}\n%s", users, proxyTo(up)))
+	resp, body = g2.do(t, "GET", "/api/v2/tenants/default_tenant/databases/default_database/collections", bearer("tok-acme-admin"))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+	assert.Empty(t, up.requests())
+}

@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    max_concurrent_bcrypt <n>
 //	    failures_per_minute <n>|off
 //	    reload_interval     <duration>|off
+//	    no_singleton_overwrite
 //	    from_env
 //	}
 //
@@ -160,6 +161,8 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 			return d.Errf("chroma_auth: reload_interval wants a duration such as 2s, or off; got %q", v)
 		}
 		m.ReloadInterval = caddy.Duration(dur)
+	case "no_singleton_overwrite":
+		m.NoSingletonOverwrite, err = true, none()
 	case "from_env":
 		m.FromEnv, err = true, none()
 	case "cache_size":

@@ -109,6 +109,14 @@ type ChromaAuth struct {
 	// Chroma's CHROMA_SERVER_AUTHZ_CONFIG_FILE.
 	AuthzFile string `json:"authz_file,omitempty"`
 
+	// Do not send a scoped user's requests for Chroma's default tenant and
+	// database to the user's own. By default, as Chroma 0.5's
+	// overwrite_singleton_tenant_database_access_from_auth did, a user
+	// scoped to one tenant (and one database) whose client addresses
+	// `default_tenant` (`default_database`) lands in its own, since most
+	// clients address the defaults unless told otherwise.
+	NoSingletonOverwrite bool `json:"no_singleton_overwrite,omitempty"`
+
 	// Read the settings from Chroma's own environment variables
 	// (CHROMA_SERVER_AUTHN_PROVIDER, CHROMA_SERVER_AUTHN_CREDENTIALS_FILE,
 	// CHROMA_SERVER_AUTHN_CREDENTIALS, CHROMA_AUTH_TOKEN_TRANSPORT_HEADER,

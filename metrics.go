@@ -95,10 +95,21 @@ func trackAuthenticator(a *providers.Authenticator, on bool) {
 	}
 }
 
+// resultCounters are the requests_total children, resolved once: the
+// label lookup costs more than the increment on the hot path.
+var resultCounters sync.Map // result → prometheus.Counter
+
 func countRequest(result string) {
-	if chromaMetrics.requests != nil {
-		chromaMetrics.requests.WithLabelValues(result).Inc()
+	if chromaMetrics.requests == nil {
+		return
 	}
+	if c, ok := resultCounters.Load(result); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	c := chromaMetrics.requests.WithLabelValues(result)
+	resultCounters.Store(result, c)
+	c.Inc()
 }
 
 func countDenied(reason string) {

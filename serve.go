@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -25,27 +24,19 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if id == nil {
 		return h.reject(w, r, reason, retry)
 	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	setUserPlaceholders(repl, id, h.roleOf(id))
+	vars := &requestVars{id: id, role: h.roleOf(id), r: r}
+	publishVars(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer), vars)
 	h.stripCredentials(r)
-	return h.authorizeAndServe(w, r, next, id, repl)
+	return h.authorizeAndServe(w, r, next, vars)
 }
 
 func (h *ChromaAuth) stripCredentials(r *http.Request) {
 	if h.ForwardCredentials {
 		return
 	}
-	r.Header.Del(headerAuthorization)
-	r.Header.Del(headerChromaToken)
-}
-
-// setUserPlaceholders publishes the identity the way caddyauth does.
-func setUserPlaceholders(repl *caddy.Replacer, id *providers.Identity, role string) {
-	repl.Set("http.auth.user.id", id.User)
-	repl.Set("http.auth.user.tenant", id.Tenant)
-	repl.Set("http.auth.user.databases", strings.Join(id.Databases, ","))
-	repl.Set("http.auth.user.role", role)
-	repl.Set("http.auth.user.provider", id.Provider)
+	// Go's server canonicalizes header names: plain map deletes suffice.
+	delete(r.Header, headerAuthorization)
+	delete(r.Header, headerChromaToken)
 }
 
 // authenticate checks the request's credential. It returns the identity,

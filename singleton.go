@@ -1,0 +1,54 @@
+package chromaauth
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// overwriteSingleton does what Chroma 0.5's
+// overwrite_singleton_tenant_database_access_from_auth did: a user scoped
+// to one tenant (and one database) whose client addresses Chroma's
+// defaults — as the JS ChromaClient, chroma-go and the Python client do
+// unless told a tenant and database — is sent to its own tenant (and
+// database) instead of being refused. Only the default names are
+// rewritten, and only in the v2 path; the result is always inside the
+// user's scope, so it grants nothing.
+func overwriteSingleton(r *http.Request, id *providers.Identity) {
+	if id.AllTenants() || r.URL.RawPath != "" {
+		return
+	}
+	const prefix = "/api/v2/tenants/"
+	p := r.URL.Path
+	if !strings.HasPrefix(p, prefix) {
+		return
+	}
+	segs := strings.Split(p[len(prefix):], "/")
+	changed := false
+	if segs[0] == authz.DefaultTenant && segs[0] != id.Tenant {
+		segs[0] = id.Tenant
+		changed = true
+	}
+	if len(segs) >= 3 && segs[1] == "databases" && segs[2] == authz.DefaultDatabase &&
+		len(id.Databases) == 1 && !id.AllDatabases() && segs[2] != id.Databases[0] {
+		segs[2] = id.Databases[0]
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	escaped := make([]string, len(segs))
+	for i, s := range segs {
+		escaped[i] = url.PathEscape(s)
+	}
+	raw := prefix + strings.Join(escaped, "/")
+	r.URL.Path = prefix + strings.Join(segs, "/")
+	r.URL.RawPath = ""
+	if raw != r.URL.Path {
+		r.URL.RawPath = raw
+	}
+	r.RequestURI = r.URL.RequestURI()
+}
