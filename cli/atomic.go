@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // NewFileMode is the mode of a credentials file the tools create: readable
@@ -35,9 +34,7 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 			return fmt.Errorf("%s: not a regular file", path)
 		}
 		mode = st.Mode().Perm()
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(sys.Uid), int(sys.Gid)
-		}
+		uid, gid = fileOwner(st)
 	} else if !errors.Is(serr, fs.ErrNotExist) {
 		return serr
 	}

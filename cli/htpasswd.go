@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -76,6 +77,28 @@ func readHtpasswd(path string, mustExist bool) (*htFile, error) {
 		}
 	}
 	return f, nil
+}
+
+// editHtpasswd runs an edit of the htpasswd file at path under a lock of
+// its directory: read, change, write.
+func editHtpasswd(path string, mustExist bool, edit func(f *htFile) error) error {
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved
+	}
+	unlock, err := lockDir(filepath.Dir(target))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	f, err := readHtpasswd(path, mustExist)
+	if err != nil {
+		return err
+	}
+	if err := edit(f); err != nil {
+		return err
+	}
+	return f.write()
 }
 
 // lineUser returns the user of an entry line, reading it the way
@@ -213,19 +236,17 @@ func HtpasswdAdd(path, user string, password []byte, cost int) error {
 	if err := CheckUser(user); err != nil {
 		return err
 	}
-	f, err := readHtpasswd(path, false)
-	if err != nil {
-		return err
-	}
-	if _, ok := f.users[user]; ok {
-		return fmt.Errorf("%s: user %q: %w (use set to change the password)", path, user, ErrUserExists)
-	}
-	h, err := hash(password, cost)
-	if err != nil {
-		return err
-	}
-	f.setLine(user, h)
-	return f.write()
+	return editHtpasswd(path, false, func(f *htFile) error {
+		if _, ok := f.users[user]; ok {
+			return fmt.Errorf("%s: user %q: %w (use set to change the password)", path, user, ErrUserExists)
+		}
+		h, err := hash(password, cost)
+		if err != nil {
+			return err
+		}
+		f.setLine(user, h)
+		return nil
+	})
 }
 
 // HtpasswdSet sets user's password in the htpasswd file at path, adding the
@@ -235,32 +256,32 @@ func HtpasswdSet(path, user string, password []byte, cost int) (added bool, err 
 	if err := CheckUser(user); err != nil {
 		return false, err
 	}
-	f, err := readHtpasswd(path, false)
-	if err != nil {
-		return false, err
-	}
-	_, exists := f.users[user]
-	h, err := hash(password, cost)
-	if err != nil {
-		return false, err
-	}
-	f.setLine(user, h)
-	return !exists, f.write()
+	err = editHtpasswd(path, false, func(f *htFile) error {
+		_, exists := f.users[user]
+		h, err := hash(password, cost)
+		if err != nil {
+			return err
+		}
+		f.setLine(user, h)
+		added = !exists
+		return nil
+	})
+	return added, err
 }
 
 // HtpasswdRemove removes user from the htpasswd file at path. A missing user
 // is an error (ErrNoSuchUser). It returns how many users remain; with none
 // left the gateway will refuse to load the file, which keeps it closed.
 func HtpasswdRemove(path, user string) (remaining int, err error) {
-	f, err := readHtpasswd(path, true)
-	if err != nil {
-		return 0, err
-	}
-	if _, ok := f.users[user]; !ok {
-		return len(f.users), fmt.Errorf("%s: user %q: %w", path, user, ErrNoSuchUser)
-	}
-	f.removeLine(user)
-	return len(f.users), f.write()
+	err = editHtpasswd(path, true, func(f *htFile) error {
+		if _, ok := f.users[user]; !ok {
+			return fmt.Errorf("%s: user %q: %w", path, user, ErrNoSuchUser)
+		}
+		f.removeLine(user)
+		remaining = len(f.users)
+		return nil
+	})
+	return remaining, err
 }
 
 // HtpasswdVerify checks password against user's hash in the htpasswd file

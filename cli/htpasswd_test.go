@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -287,4 +288,21 @@ func TestNewToken(t *testing.T) {
 	assert.Error(t, err)
 	_, err = NewToken(MaxTokenBytes + 1)
 	assert.Error(t, err)
+}
+
+// Edits at the same time do not lose each other's users.
+func TestHtpasswdConcurrentEdits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "htpasswd")
+	const n = 12
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			_, err := HtpasswdSet(path, fmt.Sprintf("user%d", i), []byte("pw"), cost)
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		require.NoError(t, <-errs)
+	}
+	assert.Len(t, loadUsers(t, path), n)
 }
