@@ -5,12 +5,14 @@
 #
 #   bench/run.sh              # full run (a few minutes); updates BENCHMARKS.md
 #                             # and bench/ratios.svg
-#   bench/run.sh profile      # CPU and allocation profiles of chroma_auth
-#                             # under load (Caddy's admin /debug/pprof)
+#   bench/run.sh profile      # only the CPU profiles of B, C and D under load
+#                             # (Caddy's admin /debug/pprof, on loopback)
 #
 # Knobs (environment): DURATION (s per wrk run, 6), CONNS (32), THREADS (1),
 # ROUNDS (4 rounds of A B C D E), USER_ROUNDS (2), WRONG_DURATION (5),
-# BCRYPT_COST (5, htpasswd -B's default, what Chroma's docs make), SCALE=0 (skip the 100k-user load benchmarks), NO_UPDATE=1 (leave BENCHMARKS.md and the chart alone),
+# PROF_DURATION (10),
+# BCRYPT_COST (5, htpasswd -B's default, what Chroma's docs make), SCALE=0 (skip the 100k-user load benchmarks), PROFILE=0 (skip the
+# in-process CPU profiles), NO_UPDATE=1 (leave BENCHMARKS.md and the chart alone),
 # OUT (bench/out).
 #
 # Gateways, all on 127.0.0.1, each its own process, all started at once and
@@ -33,6 +35,7 @@ THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-4}
 USER_ROUNDS=${USER_ROUNDS:-2}
 WRONG_DURATION=${WRONG_DURATION:-5}
+PROF_DURATION=${PROF_DURATION:-10}
 BCRYPT_COST=${BCRYPT_COST:-5}
 MODE=${1:-run}
 
@@ -218,13 +221,13 @@ UP_PORT_ADDR=$HOST:$UP_PORT
 	caddy_site A ""
 } >"$RUN/A.Caddyfile"
 {
-	caddy_global "${ADMIN_B:-off}"
+	caddy_global
 	caddy_site B "	chroma_auth {
 		basic $RUN/htpasswd
 	}"
 } >"$RUN/B.Caddyfile"
 {
-	caddy_global "${ADMIN_C:-off}"
+	caddy_global
 	caddy_site C "	chroma_auth {
 		token $TOKEN
 		token_file $RUN/tokens.txt
@@ -348,35 +351,46 @@ peak_rss_kb() { # VmHWM of the process and its children (nginx's workers)
 	echo "$total"
 }
 
-# --- profile mode --------------------------------------------------------
-if [ "$MODE" = profile ]; then
-	ADMIN_B=$HOST:2999
-	{
-		caddy_global "$ADMIN_B"
-		caddy_site B "	chroma_auth {
-		basic $RUN/htpasswd
-	}"
-	} >"$RUN/B.Caddyfile"
-	GATEWAYS=(B)
-	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
-	start B "$OUT/caddy" run --config "$RUN/B.Caddyfile" --adapter caddyfile
-	wait_port "${PORT[B]}" B
-	sanity
-	: >"$OUT/runs.tsv"
-	wrk_run warm B 0 "$RUN/plain.lua" 2 "$AUTH_BASIC"
-	# CPU profile over a load run, then the allocations it made.
-	curl -s -o "$OUT/allocs-before.pb.gz" "http://$ADMIN_B/debug/pprof/allocs"
-	curl -s -o "$OUT/cpu.pb.gz" "http://$ADMIN_B/debug/pprof/profile?seconds=$((DURATION - 1))" &
+# --- in-process profile ----------------------------------------------------
+# profile_share KEY FOCUS AUTH: a copy of gateway KEY with Caddy's admin
+# endpoint on loopback, loaded for DURATION while /debug/pprof/profile
+# samples it. The share of its CPU samples that are in the auth handler's own
+# code (FOCUS) and not in reverse_proxy (which the handler calls as `next`)
+# is the handler's cost, measured inside the process: unlike req/s, it is
+# hardly moved by other work on the machine. Garbage collection of the
+# handler's allocations runs elsewhere and is not in it.
+PROF_PORT=18087
+PROF_ADMIN=$HOST:2999
+profile_share() {
+	local k=$1 focus=$2 auth=$3 pk=${1}prof cp share
+	sed "s/^\tadmin off/\tadmin $PROF_ADMIN/; s/:${PORT[$k]} {/:$PROF_PORT {/" "$RUN/$k.Caddyfile" >"$RUN/$pk.Caddyfile"
+	PORT[$pk]=$PROF_PORT
+	start "$pk" "$OUT/caddy" run --config "$RUN/$pk.Caddyfile" --adapter caddyfile
+	wait_port "$PROF_PORT" "$pk"
+	wrk_run profwarm "$pk" 0 "$RUN/plain.lua" 2 "$auth"
+	curl -s -o "$OUT/cpu-$k.pb.gz" "http://$PROF_ADMIN/debug/pprof/profile?seconds=$((PROF_DURATION - 1))" &
 	cp=$!
-	wrk_run profile B 1 "$RUN/plain.lua" "$DURATION" "$AUTH_BASIC"
-	wait $cp
-	curl -s -o "$OUT/allocs.pb.gz" "http://$ADMIN_B/debug/pprof/allocs"
-	go tool pprof -top -nodecount=40 "$OUT/caddy" "$OUT/cpu.pb.gz" >"$OUT/cpu-top.txt" 2>/dev/null
-	go tool pprof -top -nodecount=40 -sample_index=alloc_space -diff_base "$OUT/allocs-before.pb.gz" "$OUT/caddy" "$OUT/allocs.pb.gz" >"$OUT/alloc-top.txt" 2>/dev/null
-	go tool pprof -top -nodecount=40 -sample_index=alloc_objects -diff_base "$OUT/allocs-before.pb.gz" "$OUT/caddy" "$OUT/allocs.pb.gz" >"$OUT/alloc-objects-top.txt" 2>/dev/null
-	go tool pprof -top -nodecount=30 -focus 'chromaauth|providers|authz' "$OUT/caddy" "$OUT/cpu.pb.gz" >"$OUT/cpu-chromaauth.txt" 2>/dev/null
-	go tool pprof -top -nodecount=30 -sample_index=alloc_objects -focus 'chromaauth|providers|authz' -diff_base "$OUT/allocs-before.pb.gz" "$OUT/caddy" "$OUT/allocs.pb.gz" >"$OUT/alloc-chromaauth.txt" 2>/dev/null
-	log "profiles in $OUT: cpu-top.txt, cpu-chromaauth.txt, alloc-top.txt, alloc-objects-top.txt, alloc-chromaauth.txt"
+	wrk_run profile "$pk" 1 "$RUN/plain.lua" "$PROF_DURATION" "$auth"
+	wait "$cp" || true
+	curl -s -o "$OUT/allocs-$k.pb.gz" "http://$PROF_ADMIN/debug/pprof/allocs" || true
+	kill "${PID[$pk]}" 2>/dev/null || true
+	wait "${PID[$pk]}" 2>/dev/null || true
+	go tool pprof -top -nodecount=40 "$OUT/caddy" "$OUT/cpu-$k.pb.gz" >"$OUT/cpu-$k-top.txt" 2>/dev/null || true
+	go tool pprof -top -nodefraction=0 -nodecount=100000 -focus "$focus" -ignore 'reverseproxy' "$OUT/caddy" "$OUT/cpu-$k.pb.gz" >"$OUT/cpu-$k-own.txt" 2>/dev/null || true
+	share=$(sed -n 's/^Showing nodes accounting for \([^,]*\), \([0-9.]*\)% of \(.*\) total$/\2\t\1\t\3/p' "$OUT/cpu-$k-own.txt" | head -1)
+	[ -n "$share" ] || share=$(printf '0\t0s\t%s' "$(sed -n 's/.*Total samples = \([^ ]*\).*/\1/p' "$OUT/cpu-$k-top.txt")")
+	printf '%s\t%s\n' "$k" "$share" >>"$OUT/share.tsv"
+	log "profile $k: the handler's own code is $(cut -f1 <<<"$share") % of the gateway's CPU samples"
+}
+
+if [ "$MODE" = profile ]; then
+	: >"$OUT/runs.tsv"
+	: >"$OUT/share.tsv"
+	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
+	profile_share B 'caddy-chroma-auth' "$AUTH_BASIC"
+	profile_share C 'caddy-chroma-auth' "$AUTH_TOKEN"
+	profile_share D 'caddyauth' "$AUTH_BASIC"
+	log "profiles in $OUT: cpu-*.pb.gz, allocs-*.pb.gz, cpu-*-top.txt, cpu-*-own.txt"
 	exit 0
 fi
 
@@ -392,7 +406,7 @@ fi
 	printf 'nginx\t%s\n' "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
 	printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 	printf 'commit\t%s\n' "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-	printf 'command\t%s\n' "bench/run.sh (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS ROUNDS=$ROUNDS USER_ROUNDS=$USER_ROUNDS WRONG_DURATION=$WRONG_DURATION BCRYPT_COST=$BCRYPT_COST)"
+	printf 'command\t%s\n' "bench/run.sh (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS ROUNDS=$ROUNDS USER_ROUNDS=$USER_ROUNDS WRONG_DURATION=$WRONG_DURATION PROF_DURATION=$PROF_DURATION BCRYPT_COST=$BCRYPT_COST)"
 	printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 	printf 'route\t%s\n' "$ROUTE"
 	printf 'clk_tck\t%s\n' "$(getconf CLK_TCK)"
@@ -402,6 +416,7 @@ fi
 : >"$OUT/runs.tsv"
 : >"$OUT/first.tsv"
 : >"$OUT/scale.txt"
+: >"$OUT/share.tsv"
 
 if [ "${SCALE:-1}" = 1 ]; then
 	log "scale: loading 100,000 users and 100,000 tokens (go test -bench ./bench)"
@@ -460,6 +475,13 @@ for r in 1 2; do
 		sleep 1
 	done
 done
+
+if [ "${PROFILE:-1}" = 1 ]; then
+	log "in-process CPU profiles (B, C, D): the auth handler's own share of the gateway's CPU"
+	profile_share B 'caddy-chroma-auth' "$AUTH_BASIC"
+	profile_share C 'caddy-chroma-auth' "$AUTH_TOKEN"
+	profile_share D 'caddyauth' "$AUTH_BASIC"
+fi
 
 # Last, as chroma_auth's failure limit then holds 127.0.0.1 for a minute.
 log "a stream of wrong passwords (tokens for C), ${WRONG_DURATION}s each"

@@ -90,6 +90,9 @@ func main() {
 
 	var b strings.Builder
 	writeResults(&b, meta, metaKeys, runs, first, rss)
+	if rows, err := os.ReadFile(filepath.Join(*out, "share.tsv")); err == nil && len(bytes.TrimSpace(rows)) > 0 {
+		writeShare(&b, readTSV(filepath.Join(*out, "share.tsv")))
+	}
 	if data, err := os.ReadFile(filepath.Join(*out, "scale.txt")); err == nil {
 		writeScale(&b, string(data))
 	}
@@ -377,6 +380,20 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 		}
 	}
 	b.WriteString("\n</details>\n")
+}
+
+// writeShare reports the auth handler's own share of the gateway's CPU
+// samples under load (share.tsv: gateway, percent, handler seconds, total).
+func writeShare(b *strings.Builder, rows [][]string) {
+	fmt.Fprintf(b, "\n#### In-process CPU profile under load: the auth handler's own share of the gateway's CPU\n\n")
+	fmt.Fprintf(b, "Caddy's `/debug/pprof/profile` on a copy of the gateway with the admin endpoint on loopback, during one run of the one-credential load. Own share: samples in the handler's code (package `caddy-chroma-auth`, or Caddy's `caddyauth` for basic_auth) that are not in `reverse_proxy`, which the handler calls next. It does not include the garbage collection of what the handler allocates.\n\n")
+	fmt.Fprintf(b, "| gateway | handler's own share of CPU samples | handler / total samples |\n|---|---:|---:|\n")
+	for _, r := range rows {
+		if len(r) < 4 {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s %% | %s / %s |\n", names[r[0]], r[1], r[2], r[3])
+	}
 }
 
 // writeScale turns the output of `go test -bench . -benchmem ./bench` into
