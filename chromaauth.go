@@ -124,6 +124,10 @@ type ChromaAuth struct {
 	// deployment's environment works unchanged.
 	FromEnv bool `json:"from_env,omitempty"`
 
+	// inlineHtpasswd holds htpasswd lines from Chroma's environment
+	// (from_env), named inlineHtpasswdName in messages.
+	inlineHtpasswd, inlineHtpasswdName string
+
 	tokenHeader string // canonical: "Authorization" or "X-Chroma-Token"
 	public      map[string]struct{}
 	src         providers.Sources
@@ -222,8 +226,10 @@ func (h *ChromaAuth) Cleanup() error {
 func (h *ChromaAuth) sources() providers.Sources {
 	repl := caddy.NewReplacer()
 	src := providers.Sources{
-		HtpasswdFile: repl.ReplaceAll(h.HtpasswdFile, ""),
-		UsersFile:    repl.ReplaceAll(h.UsersFile, ""),
+		HtpasswdFile:       repl.ReplaceAll(h.HtpasswdFile, ""),
+		HtpasswdInline:     h.inlineHtpasswd,
+		HtpasswdInlineName: h.inlineHtpasswdName,
+		UsersFile:          repl.ReplaceAll(h.UsersFile, ""),
 	}
 	for _, t := range h.Tokens {
 		src.Tokens = append(src.Tokens, repl.ReplaceAll(t, ""))

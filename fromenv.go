@@ -151,7 +151,15 @@ func (h *ChromaAuth) applyChromaEnv(lookup func(string) (string, bool)) error {
 		switch kind {
 		case envBasic:
 			if credsVar != "" {
-				return basicInlineError(credsVar, creds)
+				// Chroma's own form: user:bcrypt-hash lines in the variable.
+				if _, err := providers.ParseHtpasswd(credsVar, []byte(creds)); err != nil {
+					return basicInlineError(credsVar, creds)
+				}
+				if h.HtpasswdFile != "" {
+					return fmt.Errorf("%s holds htpasswd lines, but the configuration sets an htpasswd file (basic): keep one", credsVar)
+				}
+				h.inlineHtpasswd, h.inlineHtpasswdName = creds, credsVar
+				break
 			}
 			if h.HtpasswdFile != "" && h.HtpasswdFile != escapePlaceholders(credsFile) {
 				return fmt.Errorf("%s names an htpasswd file, but the configuration sets another (basic): keep one", credsFileVar)
@@ -228,22 +236,25 @@ func envValue(lookup func(string) (string, bool), names []string) (value, name s
 	return value, name, nil
 }
 
-// basicInlineError explains why inline basic credentials are refused. The
-// value is parsed only to say which form it has; it is never quoted.
+// basicInlineError explains why inline basic credentials that are not
+// htpasswd lines are refused. The value is never quoted.
 func basicInlineError(name, value string) error {
 	fix := fmt.Sprintf("write them to an htpasswd file with `caddy chroma-auth htpasswd add --file <file> --user <user>` "+
-		"(or `htpasswd -B`) and set %s instead", envCredsFile[0])
-	if _, err := providers.ParseHtpasswd(name, []byte(value)); err == nil {
-		return fmt.Errorf("%s holds htpasswd lines: the gateway keeps no password hashes in the environment; %s", name, fix)
-	}
-	return fmt.Errorf("%s must not hold a password (Chroma wants user:bcrypt-hash lines there, and a plain password "+
-		"in the environment leaks to every process that can read it); %s", name, fix)
+		"(or `htpasswd -B`) and set %s, or put user:bcrypt-hash lines in %s", envCredsFile[0], name)
+	_, err := providers.ParseHtpasswd(name, []byte(value))
+	return fmt.Errorf("%s must hold user:bcrypt-hash lines, as in Chroma (%v); a plain password "+
+		"in the environment leaks to every process that can read it; %s", name, stripName(err, name), fix)
+}
+
+// stripName drops the leading "NAME: " of a parse error, already said.
+func stripName(err error, name string) string {
+	return strings.TrimPrefix(err.Error(), name+": ")
 }
 
 // hasCredentials reports whether the handler's own configuration already
 // names credentials.
 func (h *ChromaAuth) hasCredentials() bool {
-	return h.HtpasswdFile != "" || h.UsersFile != "" || len(h.Tokens) > 0 || len(h.TokenFiles) > 0
+	return h.HtpasswdFile != "" || h.inlineHtpasswd != "" || h.UsersFile != "" || len(h.Tokens) > 0 || len(h.TokenFiles) > 0
 }
 
 // escapePlaceholders makes a value taken from the environment literal: the

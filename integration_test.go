@@ -338,3 +338,20 @@ func TestFromEnvWithChromaVariables(t *testing.T) {
 	assert.Contains(t, err.Error(), "chromadb.auth.basic_authn.BasicAuthenticationServerProvider")
 	assert.Contains(t, err.Error(), "chromadb.auth.token.TokenAuthServerProvider")
 }
+
+// TestFromEnvInlineBasicHashes: Chroma's CHROMA_SERVER_AUTHN_CREDENTIALS
+// with the basic provider holds user:bcrypt-hash lines; they work as is.
+func TestFromEnvInlineBasicHashes(t *testing.T) {
+	up := newUpstream(t)
+	ht := writeHtpasswd(t, t.TempDir(), map[string]string{"admin": "admin-pw"})
+	line, err := os.ReadFile(ht)
+	require.NoError(t, err)
+	t.Setenv("CHROMA_SERVER_AUTHN_PROVIDER", "chromadb.auth.basic_authn.BasicAuthenticationServerProvider")
+	t.Setenv("CHROMA_SERVER_AUTHN_CREDENTIALS", strings.TrimSpace(string(line)))
+	g := startGateway(t, "\tchroma_auth from_env\n"+proxyTo(up))
+	resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": basicHeader("admin", "admin-pw")})
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, body := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": basicHeader("admin", "wrong")})
+	up.reset()
+	assertUnauthorized(t, up, resp, body)
+}

@@ -15,6 +15,11 @@ import (
 type Sources struct {
 	// HtpasswdFile holds the basic-auth users, bcrypt hashes only.
 	HtpasswdFile string
+	// HtpasswdInline is htpasswd content given directly (Chroma's
+	// CHROMA_SERVER_AUTHN_CREDENTIALS with the basic provider), named
+	// HtpasswdInlineName in messages. Exclusive with HtpasswdFile.
+	HtpasswdInline     string
+	HtpasswdInlineName string
 	// UsersFile is a Chroma users YAML giving basic users their tenant,
 	// databases and role; tokens listed in it are accepted too.
 	UsersFile string
@@ -84,8 +89,17 @@ func Load(src Sources) (*Credentials, error) {
 			return nil, err
 		}
 	}
-	if src.HtpasswdFile != "" {
-		entries, err := LoadHtpasswd(src.HtpasswdFile)
+	if src.HtpasswdFile != "" && src.HtpasswdInline != "" {
+		return nil, fmt.Errorf("both an htpasswd file and %s are set: keep one", src.HtpasswdInlineName)
+	}
+	if src.HtpasswdFile != "" || src.HtpasswdInline != "" {
+		var entries []HtpasswdEntry
+		var err error
+		if src.HtpasswdFile != "" {
+			entries, err = LoadHtpasswd(src.HtpasswdFile)
+		} else {
+			entries, err = ParseHtpasswd(src.HtpasswdInlineName, []byte(src.HtpasswdInline))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +145,7 @@ func Load(src Sources) (*Credentials, error) {
 			}
 		}
 	}
-	c.basic = src.HtpasswdFile != ""
+	c.basic = src.HtpasswdFile != "" || src.HtpasswdInline != ""
 	c.token = c.nTokens > 0
 	if src.UsersFile != "" && !c.basic && !c.token {
 		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens")

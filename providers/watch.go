@@ -2,7 +2,6 @@ package providers
 
 import (
 	"os"
-	"syscall"
 	"time"
 )
 
@@ -26,9 +25,7 @@ func stamp(path string) fileStamp {
 		return fileStamp{}
 	}
 	s := fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = uint64(st.Ino)
-	}
+	s.ino = inode(fi)
 	return s
 }
 
