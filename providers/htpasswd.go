@@ -1,8 +1,6 @@
 package providers
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -19,9 +17,9 @@ type HtpasswdEntry struct {
 
 // LoadHtpasswd reads an htpasswd file of bcrypt hashes.
 func LoadHtpasswd(path string) ([]HtpasswdEntry, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "htpasswd file")
 	if err != nil {
-		return nil, fileErr(path, 0, "", "cannot read htpasswd file: %v", unwrapPathError(err))
+		return nil, err
 	}
 	return ParseHtpasswd(path, data)
 }
@@ -35,43 +33,30 @@ func LoadHtpasswd(path string) ([]HtpasswdEntry, error) {
 func ParseHtpasswd(name string, data []byte) ([]HtpasswdEntry, error) {
 	var entries []HtpasswdEntry
 	seen := make(map[string]int)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		if lineNo == 1 {
-			line = strings.TrimPrefix(line, "\uFEFF") // editors' byte order mark
-		}
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		user, hash, ok := strings.Cut(trimmed, ":")
-		if !ok {
-			return nil, fileErr(name, lineNo, "", "malformed line: want user:bcrypt-hash (make it with htpasswd -B)")
-		}
-		if user == "" {
-			return nil, fileErr(name, lineNo, "", "malformed line: empty user name")
-		}
-		if !validName(user) {
-			return nil, fileErr(name, lineNo, "", "malformed line: user name has spaces or control characters")
-		}
-		if hash == "" {
-			return nil, fileErr(name, lineNo, quoteUser(user), "no password hash")
+	err := eachLine(name, data, func(lineNo int, line string) error {
+		user, hash, ok := strings.Cut(line, ":")
+		switch {
+		case !ok:
+			return fileErr(name, lineNo, "", "malformed line: want user:bcrypt-hash (make it with htpasswd -B)")
+		case user == "":
+			return fileErr(name, lineNo, "", "malformed line: empty user name")
+		case !validName(user):
+			return fileErr(name, lineNo, "", "malformed line: user name has spaces or control characters")
+		case hash == "":
+			return fileErr(name, lineNo, quoteUser(user), "no password hash")
 		}
 		if err := checkBcrypt(hash); err != nil {
-			return nil, fileErr(name, lineNo, quoteUser(user), "%v", err)
+			return fileErr(name, lineNo, quoteUser(user), "%v", err)
 		}
 		if first, dup := seen[user]; dup {
-			return nil, fileErr(name, lineNo, quoteUser(user), "duplicate user (first on line %d)", first)
+			return fileErr(name, lineNo, quoteUser(user), "duplicate user (first on line %d)", first)
 		}
 		seen[user] = lineNo
 		entries = append(entries, HtpasswdEntry{User: user, Hash: hash, Line: lineNo})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fileErr(name, lineNo+1, "", "cannot read line: %v", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(entries) == 0 {
 		return nil, fileErr(name, 0, "", "no users: the htpasswd file is empty (add one with htpasswd -B %s <user>)", name)

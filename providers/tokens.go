@@ -1,11 +1,8 @@
 package providers
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"os"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -21,9 +18,9 @@ type TokenEntry struct {
 // `users:` list, each user with its tokens) or plain text, one token a line
 // with '#' comments, each an anonymous token.
 func LoadTokenFile(path string) ([]TokenEntry, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "token file")
 	if err != nil {
-		return nil, fileErr(path, 0, "", "cannot read token file: %v", unwrapPathError(err))
+		return nil, err
 	}
 	return ParseTokenFile(path, data)
 }
@@ -47,29 +44,19 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 	}
 	var out []TokenEntry
 	seen := make(map[string]int)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		tok := strings.TrimSpace(sc.Text())
-		if lineNo == 1 {
-			tok = strings.TrimPrefix(tok, "\uFEFF")
-		}
-		if tok == "" || strings.HasPrefix(tok, "#") {
-			continue
-		}
+	err := eachLine(name, data, func(lineNo int, tok string) error {
 		if err := checkToken(tok); err != nil {
-			return nil, fileErr(name, lineNo, "", "%v", err)
+			return fileErr(name, lineNo, "", "%v", err)
 		}
 		if first, dup := seen[tok]; dup {
-			return nil, fileErr(name, lineNo, "", "the same token as line %d", first)
+			return fileErr(name, lineNo, "", "the same token as line %d", first)
 		}
 		seen[tok] = lineNo
 		out = append(out, TokenEntry{Token: tok, Identity: AnonymousIdentity(), Source: (&FileError{File: name, Line: lineNo}).where()})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fileErr(name, lineNo+1, "", "cannot read line: %v", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fileErr(name, 0, "", "no tokens: the token file is empty")

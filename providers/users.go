@@ -2,7 +2,6 @@ package providers
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -47,9 +46,9 @@ type usersFile struct {
 
 // LoadUsers reads a Chroma users YAML file.
 func LoadUsers(path string, tokensRequired bool) ([]UserEntry, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "users file")
 	if err != nil {
-		return nil, fileErr(path, 0, "", "cannot read users file: %v", unwrapPathError(err))
+		return nil, err
 	}
 	return ParseUsers(path, data, tokensRequired)
 }
