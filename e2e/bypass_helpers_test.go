@@ -192,11 +192,6 @@ func rawReq(requestLine string, headers []string, body string) []byte {
 	return b.Bytes()
 }
 
-// jsonPost is a body and the headers that frame it.
-func jsonPost(body string) ([]string, string) {
-	return []string{"Content-Type: application/json", "Content-Length: " + strconv.Itoa(len(body))}, body
-}
-
 // chunked frames body as one chunk and the last chunk.
 func chunked(body string) string {
 	return fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body)

@@ -106,7 +106,11 @@ func TestBypassAttacks(t *testing.T) {
 	oursID := prod.createCollection(ours, map[string][]float32{oursDoc: {0, 0, 1}})
 	t.Cleanup(func() { prod.deleteCollection(ours) })
 
-	// ---- gateway A: Basic (htpasswd) and a Bearer token, nothing scoped ----
+	// ---- gateway A: Basic (htpasswd) and a Bearer token, nothing scoped.
+	// Both gateways run with failures_per_minute off: the suite sends
+	// dozens of refused requests from one address, and with the default
+	// limit (60 a minute) the later ones would get 429 before the handler
+	// looked at them, hiding what it does with each. ----
 	c := suite.creds
 	gA := startGateway(t, "chroma_auth {\n\t\tbasic "+c.htpasswd+"\n\t\ttoken "+c.bearer+"\n\t\tfailures_per_minute off\n\t}")
 
