@@ -9,7 +9,7 @@
 GO       ?= go
 FUZZTIME ?= 8s
 
-.PHONY: run test check unit fuzz e2e build bench
+.PHONY: run test check unit fuzz e2e build bench xcaddy
 
 run:
 	./scripts/run-demo.sh
@@ -43,3 +43,13 @@ build:
 
 bench:
 	./bench/run.sh
+
+# The plugin built the way users build it, with xcaddy, from this checkout
+# (the @v0.0.0 stands for "this unpublished module": xcaddy asks the module
+# proxy for a version otherwise). Slow: it compiles Caddy from scratch.
+xcaddy:
+	$(GO) install github.com/caddyserver/xcaddy/cmd/xcaddy@latest
+	tmp=$$(mktemp -d) && cd $$tmp && \
+	  $$($(GO) env GOPATH)/bin/xcaddy build --with github.com/caddy-chroma-auth/caddy-chroma-auth@v0.0.0=$(CURDIR) --output $$tmp/caddy && \
+	  $$tmp/caddy list-modules | grep -x http.handlers.chroma_auth && \
+	  $$tmp/caddy chroma-auth token >/dev/null && echo "xcaddy build OK" ; rc=$$?; rm -rf $$tmp; exit $$rc
