@@ -191,6 +191,9 @@ http://127.0.0.1:%d {
 	assert.NotContains(t, all, hash)
 	assert.Contains(t, string(logs), `"reason":"invalid_credentials"`, "denials are logged at debug level")
 	assert.Contains(t, string(logs), `"user":"alice"`)
+	assert.Contains(t, string(logs), `"provider":"basic"`)
+	assert.Contains(t, string(logs), `"provider":"token"`)
+	assert.Contains(t, string(logs), `"remote_ip":"127.0.0.1"`)
 	assert.Contains(t, string(access), `"user_id":"alice"`, "the access log names the user")
 	assert.Contains(t, string(access), `"X-Chroma-Token":"REDACTED"`)
 }

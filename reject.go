@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -79,10 +80,31 @@ func (h *ChromaAuth) logDenied(r *http.Request, reason, user, detail string) {
 	if user != "" {
 		fields = append(fields, zap.String("user", user))
 	}
+	if p := h.attemptedProvider(r); p != "" {
+		fields = append(fields, zap.String("provider", p))
+	}
 	if detail != "" {
 		fields = append(fields, zap.String("detail", detail))
 	}
 	c.Write(fields...)
+}
+
+// attemptedProvider names the kind of credential the request tried, for
+// the log: "basic", "token" or "" (none).
+func (h *ChromaAuth) attemptedProvider(r *http.Request) string {
+	if v := r.Header.Get(headerAuthorization); v != "" {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+		switch {
+		case strings.EqualFold(scheme, "Basic"):
+			return "basic"
+		case strings.EqualFold(scheme, "Bearer"):
+			return "token"
+		}
+	}
+	if r.Header.Get(headerChromaToken) != "" {
+		return "token"
+	}
+	return ""
 }
 
 // attemptedUser is the user name of a Basic credential, for the log.
