@@ -40,6 +40,10 @@ func TestCheckBasicRunsBcryptOncePerPair(t *testing.T) {
 	_, err = a.CheckBasic(ctx, "alice", "pa:ss")
 	assert.ErrorIs(t, err, ErrBadCredentials)
 	assert.Equal(t, uint64(3), a.Stats().BcryptChecks, "wrong passwords are never cached")
+	for i := 0; i < 20; i++ {
+		_, _ = a.CheckBasic(ctx, fmt.Sprintf("flood-%d", i), "x")
+	}
+	assert.Equal(t, 1, a.Stats().CacheSize, "a flood of distinct wrong credentials does not grow the cache")
 }
 
 func TestCheckBasicUnknownUserCostsABcrypt(t *testing.T) {
