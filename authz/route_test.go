@@ -67,7 +67,7 @@ func TestClassifyEveryRoute(t *testing.T) {
 		{"POST", tp + "/collections", `{"name":"docs","get_or_create":true}`, want{action: "db:get_or_create_collection", tenant: "acme", database: "prod"}},
 		{"POST", tp + "/collections", `{"name":"docs","get_or_create":false}`, want{action: "db:create_collection", tenant: "acme", database: "prod"}},
 		{"GET", tp + "/collections_count", "", want{action: "db:count_collections", tenant: "acme", database: "prod"}},
-		{"GET", tp + "/collections/by-id/" + cid, "", want{action: "collection:get_collection", tenant: "acme", database: "prod", collection: cid}},
+		{"GET", tp + "/collections/by-id/" + cid, "", want{action: "collection:get_collection", tenant: "acme", database: "prod", collection: cid, byID: true}},
 		{"GET", "/api/v2/collections/acme:prod:docs", "", want{action: "collection:get_collection_by_crn", tenant: "acme", database: "prod", collection: "docs", crn: true}},
 		// v2: one collection
 		{"GET", tp + "/collections/docs", "", want{action: "collection:get_collection", tenant: "acme", database: "prod", collection: "docs"}},

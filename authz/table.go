@@ -75,7 +75,7 @@ var v2Table = []pattern{
 	route("/api/v2/tenants/{tenant}/databases/{database}/collections_count",
 		get("v2 count_collections", ActionCountCollections, pathTenantDB)),
 	route("/api/v2/tenants/{tenant}/databases/{database}/collections/by-id/{collection_id}",
-		get("v2 get_collection_by_id", ActionGetCollection, pathCollection)),
+		get("v2 get_collection_by_id", ActionGetCollection, pathCollectionByID)),
 	route(coll, map[string]handler{
 		http.MethodGet:    h("v2 get_collection", ActionGetCollection, pathCollection),
 		http.MethodPut:    h("v2 update_collection", ActionUpdateCollection, pathCollectionByID),

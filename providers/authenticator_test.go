@@ -207,3 +207,17 @@ func TestUsersFileGivesBasicUsersTheirIdentity(t *testing.T) {
 	assert.Equal(t, Any, id.Tenant)
 	assert.True(t, id.AllDatabases())
 }
+
+func TestOneUsersFileAsUsersFileAndTokenFile(t *testing.T) {
+	ht := writeFile(t, "server.htpasswd", bcryptLine(t, "reader", "pw")+"\n")
+	users := writeFile(t, "users.yaml", usersYAML)
+	creds, err := Load(Sources{HtpasswdFile: ht, UsersFile: users, TokenFiles: []string{users}})
+	require.NoError(t, err)
+	assert.Equal(t, 3, creds.NumTokens(), "each token once")
+	id, err := NewAuthenticator(creds, Options{}).CheckToken("my_api_token")
+	require.NoError(t, err)
+	assert.Equal(t, "reader", id.User)
+	other := writeFile(t, "other.yaml", "users:\n  - id: x\n    tokens: [my_api_token]\n")
+	_, err = Load(Sources{UsersFile: users, TokenFiles: []string{other}})
+	assert.ErrorContains(t, err, "a token must belong to one user", "a token in two files is still an error")
+}
