@@ -361,7 +361,9 @@ func v1Query(r *http.Request) (tenant, database string, ok bool) {
 
 func v1TenantDB(rt *Route, _ []string, r *http.Request) error {
 	t, d, ok := v1Query(r)
-	if !ok {
+	// Names from the query obey the rule of path parameters: nothing a
+	// Python server could take for a path (a slash, a dot segment).
+	if !ok || !plainName(t) || !plainName(d) {
 		*rt = Route{}
 		return nil
 	}
@@ -517,4 +519,10 @@ func truthy(raw json.RawMessage) bool {
 		}
 	}
 	return false
+}
+
+// plainName reports whether a tenant or database name from a query is a
+// plain name: no slash or backslash, not a dot segment.
+func plainName(s string) bool {
+	return !strings.ContainsAny(s, "/\\") && s != "." && s != ".."
 }
