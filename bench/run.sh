@@ -7,13 +7,14 @@
 #                             # and bench/ratios.svg
 #   bench/run.sh profile      # only the CPU profiles of B, C and D under load
 #                             # (Caddy's admin /debug/pprof, on loopback)
+#   bench/run.sh callgrind    # only the instructions per request (valgrind)
 #
 # Knobs (environment): DURATION (s per wrk run, 6), CONNS (32), THREADS (1),
 # ROUNDS (4 rounds of A B C D E), USER_ROUNDS (2), WRONG_DURATION (5),
-# PROF_DURATION (10),
-# BCRYPT_COST (5, htpasswd -B's default, what Chroma's docs make), SCALE=0 (skip the 100k-user load benchmarks), PROFILE=0 (skip the
-# in-process CPU profiles), NO_UPDATE=1 (leave BENCHMARKS.md and the chart alone),
-# OUT (bench/out).
+# PROF_DURATION (10), CG_REQUESTS (1000), BCRYPT_COST (5: htpasswd -B's
+# default, what Chroma's docs make), OUT (bench/out); SCALE=0, PROFILE=0,
+# CALLGRIND=0 skip the Go benchmarks, the CPU profiles, the instruction
+# counts; NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone.
 #
 # Gateways, all on 127.0.0.1, each its own process, all started at once and
 # loaded one at a time in alternating rounds (A B C D E, A B C D E, ...):
@@ -108,9 +109,9 @@ start() { # start KEY cmd...
 	PIDS+=($!)
 }
 
-wait_port() { # wait_port PORT KEY
+wait_port() { # wait_port PORT KEY [TRIES of 0.1 s]
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "${3:-100}"); do
 		if curl -s -o /dev/null --max-time 1 "http://$HOST:$1/"; then return 0; fi
 		kill -0 "${PID[$2]}" 2>/dev/null || { cat "$RUN/$2.stderr" >&2; die "$2 exited"; }
 		sleep 0.1
@@ -383,6 +384,67 @@ profile_share() {
 	log "profile $k: the handler's own code is $(cut -f1 <<<"$share") % of the gateway's CPU samples"
 }
 
+# --- instructions per request (callgrind) ------------------------------------
+# callgrind_cost KEY AUTH: a copy of gateway KEY under valgrind's callgrind,
+# which counts the instructions the process executes: nearly the same count
+# for the same binary and requests whatever else the machine runs. What
+# varies is the runtime's background work (sysmon, timers), which follows the
+# wall clock, not the requests: it only adds, so the smaller of the two
+# rounds is the better figure. After a warm-up
+# (credential cached), counting is switched on for CG_REQUESTS requests made
+# one after another on one keep-alive connection (curl), then dumped. It
+# counts user-space instructions only: the kernel's share of a proxied
+# request (the socket calls) is not in it, so the handler's share of
+# instructions is an upper bound of its share of time. GOGC=off: no garbage
+# collection runs during the count (a few MB of garbage), so that the count
+# does not depend on where GC cycles fall; the cost of allocating is still
+# in it, the cost of collecting is not. GODEBUG asyncpreemptoff=1: callgrind
+# cannot follow Go's preemption signals.
+CG_PORT=18088
+CG_REQUESTS=${CG_REQUESTS:-1000}
+callgrind_cost() {
+	local k=$1 auth=$2 ck=${1}cg f total codes
+	sed "s/:${PORT[$k]} {/:$CG_PORT {/" "$RUN/$k.Caddyfile" >"$RUN/$ck.Caddyfile"
+	PORT[$ck]=$CG_PORT
+	rm -f "$RUN/cg-$k".out*
+	GOGC=off GODEBUG=asyncpreemptoff=1 start "$ck" valgrind --tool=callgrind --instr-atstart=no \
+		--callgrind-out-file="$RUN/cg-$k.out" "$OUT/caddy" run --config "$RUN/$ck.Caddyfile" --adapter caddyfile
+	wait_port "$CG_PORT" "$ck" 600
+	curl -s -o /dev/null ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?warm=[1-200]"
+	callgrind_control -i on "${PID[$ck]}" >/dev/null
+	codes=$(curl -s -o /dev/null -w '%{http_code}\n' ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
+	callgrind_control -d "${PID[$ck]}" >/dev/null
+	kill "${PID[$ck]}" 2>/dev/null || true
+	wait "${PID[$ck]}" 2>/dev/null || true
+	f=$(ls "$RUN/cg-$k.out".* 2>/dev/null | head -1)
+	total=$([ -n "$f" ] && sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" | head -1)
+	[ -n "$total" ] || die "callgrind gave no count for $k (see $RUN/$ck.stderr)"
+	[ "$codes" = " $CG_REQUESTS 200 " ] || die "callgrind run of $k: answers $codes"
+	printf '%s\t%s\t%s\n' "$k" "$CG_REQUESTS" "$total" >>"$OUT/callgrind.tsv"
+	log "callgrind $k: $((total / CG_REQUESTS)) instructions per request"
+}
+
+callgrind_all() {
+	command -v valgrind >/dev/null || {
+		log "installing valgrind with apt-get"
+		DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq valgrind >/dev/null
+	}
+	local r
+	for r in 1 2; do
+		callgrind_cost A "$AUTH_BASIC" # the same header to parse, forwarded
+		callgrind_cost B "$AUTH_BASIC"
+		callgrind_cost C "$AUTH_TOKEN"
+		callgrind_cost D "$AUTH_BASIC"
+	done
+}
+
+if [ "$MODE" = callgrind ]; then
+	: >"$OUT/callgrind.tsv"
+	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
+	callgrind_all
+	exit 0
+fi
+
 if [ "$MODE" = profile ]; then
 	: >"$OUT/runs.tsv"
 	: >"$OUT/share.tsv"
@@ -417,6 +479,7 @@ fi
 : >"$OUT/first.tsv"
 : >"$OUT/scale.txt"
 : >"$OUT/share.tsv"
+: >"$OUT/callgrind.tsv"
 
 if [ "${SCALE:-1}" = 1 ]; then
 	log "Go benchmarks: the handler's hot path, and loading 100,000 users and 100,000 tokens"
@@ -487,6 +550,11 @@ if [ "${PROFILE:-1}" = 1 ]; then
 	profile_share B 'caddy-chroma-auth' "$AUTH_BASIC"
 	profile_share C 'caddy-chroma-auth' "$AUTH_TOKEN"
 	profile_share D 'caddyauth' "$AUTH_BASIC"
+fi
+
+if [ "${CALLGRIND:-1}" = 1 ]; then
+	log "instructions per request under callgrind (A B C D, twice; $CG_REQUESTS requests each)"
+	callgrind_all
 fi
 
 # Last, as chroma_auth's failure limit then holds 127.0.0.1 for a minute.

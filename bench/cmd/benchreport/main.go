@@ -90,6 +90,9 @@ func main() {
 
 	var b strings.Builder
 	writeResults(&b, meta, metaKeys, runs, first, rss)
+	if rows, err := os.ReadFile(filepath.Join(*out, "callgrind.tsv")); err == nil && len(bytes.TrimSpace(rows)) > 0 {
+		writeCallgrind(&b, readTSV(filepath.Join(*out, "callgrind.tsv")))
+	}
 	if rows, err := os.ReadFile(filepath.Join(*out, "share.tsv")); err == nil && len(bytes.TrimSpace(rows)) > 0 {
 		writeShare(&b, readTSV(filepath.Join(*out, "share.tsv")))
 	}
@@ -398,6 +401,43 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 		}
 	}
 	b.WriteString("\n</details>\n")
+}
+
+// writeCallgrind reports instructions per request (callgrind.tsv: gateway,
+// requests, instructions), the smallest of the rounds, and the difference
+// to reverse_proxy.
+func writeCallgrind(b *strings.Builder, rows [][]string) {
+	per := map[string][]float64{}
+	for _, r := range rows {
+		if len(r) < 3 {
+			continue
+		}
+		n, _ := strconv.ParseFloat(r[1], 64)
+		t, _ := strconv.ParseFloat(r[2], 64)
+		if n > 0 {
+			per[r[0]] = append(per[r[0]], t/n)
+		}
+	}
+	base := slicesMin(per["A"])
+	fmt.Fprintf(b, "\n#### Instructions per request (valgrind callgrind), the measure this shared machine does not disturb\n\n")
+	fmt.Fprintf(b, "A copy of each gateway under callgrind, `GOGC=off`; after a warm-up, the instructions of the whole process over %s requests made one after another on one connection, divided by the requests. User space only (the kernel's socket work is not in it, so a handler's share here is an upper bound of its share of time). The smallest of the rounds; every round is listed.\n\n", rows[0][1])
+	fmt.Fprintf(b, "| gateway | instructions / request | vs reverse_proxy | added by the handler | rounds |\n|---|---:|---:|---:|---|\n")
+	for _, g := range order {
+		v, ok := per[g]
+		if !ok {
+			continue
+		}
+		m := slicesMin(v)
+		var rs []string
+		for _, x := range v {
+			rs = append(rs, strconv.FormatFloat(x, 'f', 0, 64))
+		}
+		added := "–"
+		if g != "A" {
+			added = fmt.Sprintf("%+.0f", m-base)
+		}
+		fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s |\n", names[g], m, pct(100*m/base), added, strings.Join(rs, ", "))
+	}
 }
 
 // writeShare reports the auth handler's own share of the gateway's CPU
