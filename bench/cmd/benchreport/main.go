@@ -108,7 +108,11 @@ func main() {
 		}
 	}
 	if *svg != "" {
-		if err := os.WriteFile(*svg, chart(runs, meta), 0o644); err != nil {
+		var cg [][]string
+		if _, err := os.Stat(filepath.Join(*out, "callgrind.tsv")); err == nil {
+			cg = readTSV(filepath.Join(*out, "callgrind.tsv"))
+		}
+		if err := os.WriteFile(*svg, chart(runs, meta, instrRatios(cg)), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -403,6 +407,40 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 	b.WriteString("\n</details>\n")
 }
 
+// instrPerReq is the smallest instructions per request of each gateway in
+// callgrind.tsv rows (gateway, requests, instructions).
+func instrPerReq(rows [][]string) map[string]float64 {
+	per := map[string]float64{}
+	for _, r := range rows {
+		if len(r) < 3 {
+			continue
+		}
+		n, _ := strconv.ParseFloat(r[1], 64)
+		t, _ := strconv.ParseFloat(r[2], 64)
+		if n <= 0 {
+			continue
+		}
+		if v, ok := per[r[0]]; !ok || t/n < v {
+			per[r[0]] = t / n
+		}
+	}
+	return per
+}
+
+// instrRatios is, per gateway, reverse_proxy's instructions per request
+// over the gateway's, in percent: the throughput ratio a CPU-bound gateway
+// would have if time followed instructions.
+func instrRatios(rows [][]string) map[string]float64 {
+	per := instrPerReq(rows)
+	out := map[string]float64{}
+	if base, ok := per["A"]; ok {
+		for g, v := range per {
+			out[g] = 100 * base / v
+		}
+	}
+	return out
+}
+
 // writeCallgrind reports instructions per request (callgrind.tsv: gateway,
 // requests, instructions), the smallest of the rounds, and the difference
 // to reverse_proxy.
@@ -519,15 +557,28 @@ func splice(path, results string) error {
 // chart draws horizontal bars: throughput of each authenticating gateway as
 // a percentage of plain reverse_proxy, one bar per scenario, with the 97 %
 // target as a dashed line.
-func chart(runs []run, meta map[string]string) []byte {
+func chart(runs []run, meta map[string]string, instr map[string]float64) []byte {
 	type bar struct {
 		label string
 		ratio float64
 		color string
 	}
 	scen := []struct{ key, label, color string }{
-		{"one", "one credential", "#2b6cb0"},
-		{"users", "100 users", "#68a063"},
+		{"one", "req/s, one credential", "#2b6cb0"},
+		{"users", "req/s, 100 users", "#68a063"},
+	}
+	if len(instr) > 0 {
+		scen = append(scen, struct{ key, label, color string }{"instr", "reverse_proxy's instructions per request ÷ the gateway's (callgrind)", "#d69e2e"})
+	}
+	// value is a bar's ratio: req/s paired by round, or instructions.
+	value := func(key, g string) (float64, string, bool) {
+		if key == "instr" {
+			r, ok := instr[g]
+			return r, "reverse_proxy's instructions per request / this gateway's", ok
+		}
+		v, ok := summarize(runs, key, g)
+		r := ratio(runs, key, g, run.rps)
+		return r, fmtRPS(v.rps) + " req/s", ok && !math.IsNaN(r)
 	}
 	gws := []string{"B", "C", "D", "E"}
 	const (
@@ -539,7 +590,7 @@ func chart(runs []run, meta map[string]string) []byte {
 	maxPct := 125.0
 	for _, sc := range scen {
 		for _, g := range gws {
-			for r := ratio(runs, sc.key, g, run.rps); !math.IsNaN(r) && r+12 > maxPct; {
+			for r, _, ok := value(sc.key, g); ok && r+12 > maxPct; {
 				maxPct += 25
 			}
 		}
@@ -551,14 +602,14 @@ func chart(runs []run, meta map[string]string) []byte {
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica, Arial, sans-serif" font-size="13">`+"\n", width, height, width, height)
 	fmt.Fprintf(&s, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
-	fmt.Fprintf(&s, `<text x="16" y="24" font-size="16" font-weight="bold">Requests/s as a share of plain Caddy reverse_proxy (higher is better)</text>`+"\n")
+	fmt.Fprintf(&s, `<text x="16" y="24" font-size="16" font-weight="bold">Throughput as a share of plain Caddy reverse_proxy (higher is better)</text>`+"\n")
 	fmt.Fprintf(&s, `<text x="16" y="44" fill="#555" font-size="12">%s · %s CPUs (%s) · loopback, wrk %s connections · median of per-round ratios · bench/run.sh</text>`+"\n",
 		html.EscapeString(meta["date"]), html.EscapeString(meta["nproc"]), html.EscapeString(meta["cpu"]), html.EscapeString(meta["conns"]))
 	// legend
 	lx := 16.0
 	for _, sc := range scen {
 		fmt.Fprintf(&s, `<rect x="%.1f" y="56" width="12" height="12" fill="%s"/><text x="%.1f" y="66.5" fill="#333">%s</text>`+"\n", lx, sc.color, lx+17, sc.label)
-		lx += 150
+		lx += 8*float64(len(sc.label)) + 30
 	}
 	// grid
 	for p := 0.0; p <= maxPct; p += 25 {
@@ -572,11 +623,10 @@ func chart(runs []run, meta map[string]string) []byte {
 	for _, g := range gws {
 		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="end" font-weight="bold">%s</text>`+"\n", left-10, y+barH+gap/2+4, html.EscapeString(names[g]))
 		for _, sc := range scen {
-			v, ok := summarize(runs, sc.key, g)
-			if r := ratio(runs, sc.key, g, run.rps); ok && !math.IsNaN(r) {
+			if r, what, ok := value(sc.key, g); ok {
 				w := math.Max(x(r)-left, 1)
-				fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %.1f %% (%s req/s)</title></rect>`+"\n",
-					left, y, w, barH, sc.color, html.EscapeString(names[g]), sc.label, r, fmtRPS(v.rps))
+				fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %.1f %% (%s)</title></rect>`+"\n",
+					left, y, w, barH, sc.color, html.EscapeString(names[g]), sc.label, r, what)
 				label := strconv.FormatFloat(r, 'f', 1, 64) + " %"
 				if r < 10 {
 					label = strconv.FormatFloat(r, 'f', 2, 64) + " %"
