@@ -568,7 +568,7 @@ func chart(runs []run, meta map[string]string, instr map[string]float64) []byte 
 		{"users", "req/s, 100 users", "#68a063"},
 	}
 	if len(instr) > 0 {
-		scen = append(scen, struct{ key, label, color string }{"instr", "reverse_proxy's instructions per request ÷ the gateway's (callgrind)", "#d69e2e"})
+		scen = append(scen, struct{ key, label, color string }{"instr", "reverse_proxy's ÷ gateway's instructions per request", "#d69e2e"})
 	}
 	// value is a bar's ratio: req/s paired by round, or instructions.
 	value := func(key, g string) (float64, string, bool) {
@@ -603,7 +603,7 @@ func chart(runs []run, meta map[string]string, instr map[string]float64) []byte 
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica, Arial, sans-serif" font-size="13">`+"\n", width, height, width, height)
 	fmt.Fprintf(&s, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 	fmt.Fprintf(&s, `<text x="16" y="24" font-size="16" font-weight="bold">Throughput as a share of plain Caddy reverse_proxy (higher is better)</text>`+"\n")
-	fmt.Fprintf(&s, `<text x="16" y="44" fill="#555" font-size="12">%s · %s CPUs (%s) · loopback, wrk %s connections · median of per-round ratios · bench/run.sh</text>`+"\n",
+	fmt.Fprintf(&s, `<text x="16" y="44" fill="#555" font-size="11">%s · %s CPUs (%s) · loopback, wrk %s connections · req/s: median of per-round ratios · bench/run.sh</text>`+"\n",
 		html.EscapeString(meta["date"]), html.EscapeString(meta["nproc"]), html.EscapeString(meta["cpu"]), html.EscapeString(meta["conns"]))
 	// legend
 	lx := 16.0
