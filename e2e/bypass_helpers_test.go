@@ -20,29 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// bypassCaddyfile is gatewayCaddyfile with a configurable header limit:
-// Caddy's default max_header_size is 16 KB, far below Go's own 1 MB, so a
-// gateway meant to see a near-1 MB header must raise it.
-const bypassCaddyfile = `{
-	admin off
-	persist_config off
-	skip_install_trust
-	auto_https disable_redirects
-	storage file_system %q
-	servers {
-		protocols h1 h2
-		%s
-	}
-}
-
-localhost:%d {
-	bind 127.0.0.1
-	tls internal
-	%s
-	reverse_proxy %s
-}
-`
-
 // startGatewayWith is startGateway with extra lines in the global servers
 // block (such as max_header_size).
 func startGatewayWith(t *testing.T, serverOpts, directive string) *gateway {
@@ -52,7 +29,7 @@ func startGatewayWith(t *testing.T, serverOpts, directive string) *gateway {
 	require.NoError(t, err)
 	storage := filepath.Join(dir, "caddy-storage")
 	config := filepath.Join(dir, "Caddyfile")
-	text := fmt.Sprintf(bypassCaddyfile, storage, serverOpts, port, directive, suite.chroma.addr)
+	text := fmt.Sprintf(gatewayCaddyfile, storage, serverOpts, port, directive, suite.chroma.addr)
 	require.NoError(t, os.WriteFile(config, []byte(text), 0o600))
 	return runGateway(t, gatewayRun{dir: dir, config: config, port: port, storage: storage, cwd: dir})
 }

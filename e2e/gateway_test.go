@@ -22,7 +22,8 @@ type gateway struct {
 	proc   *process
 }
 
-// gatewayCaddyfile is the config every test gateway runs: the site of the
+// gatewayCaddyfile is the config every test gateway runs (its second verb
+// takes extra server options, such as a header limit): the site of the
 // test, HTTPS from Caddy's internal CA, its state in the test's own folder.
 //   - skip_install_trust: never touch the machine's trust store; clients
 //     trust the root by file, as the issue asks.
@@ -38,6 +39,7 @@ const gatewayCaddyfile = `{
 	storage file_system %q
 	servers {
 		protocols h1 h2
+		%s
 	}
 }
 
@@ -54,14 +56,7 @@ localhost:%d {
 // until Chroma's heartbeat answers through it. The test's cleanup stops it.
 func startGateway(t *testing.T, directive string) *gateway {
 	t.Helper()
-	dir := t.TempDir()
-	port, err := freePort()
-	require.NoError(t, err)
-	storage := filepath.Join(dir, "caddy-storage")
-	config := filepath.Join(dir, "Caddyfile")
-	text := fmt.Sprintf(gatewayCaddyfile, storage, port, directive, suite.chroma.addr)
-	require.NoError(t, os.WriteFile(config, []byte(text), 0o600))
-	return runGateway(t, gatewayRun{dir: dir, config: config, port: port, storage: storage, cwd: dir})
+	return startGatewayWith(t, "", directive)
 }
 
 // gatewayRun says how to start a gateway process.
