@@ -52,7 +52,8 @@ type credential struct {
 // headers, or a Basic and a token credential at once, are ambiguous and
 // refused: a gateway must never have to guess which one counts.
 func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (credential, string) {
-	var found []credential
+	var found [2]credential // at most one of each kind; no allocation
+	n := 0
 	authz := r.Header.Values(headerAuthorization)
 	if len(authz) > 1 {
 		return credential{}, reasonAmbiguous
@@ -65,13 +66,15 @@ func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (cre
 			if !ok {
 				return credential{}, reasonMalformed
 			}
-			found = append(found, credential{basic: true, user: user, pass: pass})
+			found[n] = credential{basic: true, user: user, pass: pass}
+			n++
 		case strings.EqualFold(scheme, "Bearer") && creds.Token() && h.tokenHeader == headerAuthorization:
 			tok := strings.TrimSpace(rest)
 			if tok == "" || len(tok) > providers.MaxTokenLen {
 				return credential{}, reasonMalformed
 			}
-			found = append(found, credential{token: tok})
+			found[n] = credential{token: tok}
+			n++
 		}
 	}
 	if h.tokenHeader == headerChromaToken && creds.Token() {
@@ -84,10 +87,11 @@ func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (cre
 			if tok == "" || len(tok) > providers.MaxTokenLen {
 				return credential{}, reasonMalformed
 			}
-			found = append(found, credential{token: tok})
+			found[n] = credential{token: tok}
+			n++
 		}
 	}
-	switch len(found) {
+	switch n {
 	case 0:
 		return credential{}, reasonMissing
 	case 1:

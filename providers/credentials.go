@@ -167,14 +167,16 @@ func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry) error
 		byID[users[i].ID] = &users[i]
 	}
 	costs := make(map[int]int)
+	if len(c.users) == 0 {
+		c.users = make(map[string]*basicUser, len(entries))
+	}
 	for _, e := range entries {
 		id := &Identity{User: e.User, Tenant: Any, Databases: []string{Any}, Provider: "basic"}
 		if u := byID[e.User]; u != nil {
 			id = u.Identity("basic")
 		}
 		c.users[e.User] = &basicUser{hash: e.Hash, id: id}
-		cost, _ := bcrypt.Cost([]byte(e.Hash)) // checked by ParseHtpasswd
-		costs[cost]++
+		costs[hashCost(e.Hash)]++
 	}
 	common, n := bcrypt.DefaultCost, 0
 	for cost, k := range costs {
@@ -249,4 +251,14 @@ func (c *Credentials) lookupToken(tok string) (*Identity, bool) {
 		}
 	}
 	return found, found != nil
+}
+
+// hashCost reads the cost of a bcrypt hash ("$2y$NN$…", checked by
+// ParseHtpasswd) without bcrypt.Cost's parse and allocations.
+func hashCost(h string) int {
+	if len(h) < 7 || h[6] != '$' || h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' {
+		c, _ := bcrypt.Cost([]byte(h))
+		return c
+	}
+	return int(h[4]-'0')*10 + int(h[5]-'0')
 }

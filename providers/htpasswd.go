@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -31,8 +32,9 @@ func LoadHtpasswd(path string) ([]HtpasswdEntry, error) {
 // error, so a typo cannot silently lock everybody out or let a stale entry
 // win.
 func ParseHtpasswd(name string, data []byte) ([]HtpasswdEntry, error) {
-	var entries []HtpasswdEntry
-	seen := make(map[string]int)
+	lines := bytes.Count(data, []byte{'\n'}) + 1
+	entries := make([]HtpasswdEntry, 0, lines)
+	seen := make(map[string]int, lines)
 	err := eachLine(name, data, func(lineNo int, line string) error {
 		user, hash, ok := strings.Cut(line, ":")
 		switch {

@@ -42,8 +42,10 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 		}
 		return out, nil
 	}
-	var out []TokenEntry
-	seen := make(map[string]int)
+	lines := bytes.Count(data, []byte{'\n'}) + 1
+	out := make([]TokenEntry, 0, lines)
+	seen := make(map[string]int, lines)
+	anonymous := AnonymousIdentity() // identities are never changed: one for all
 	err := eachLine(name, data, func(lineNo int, tok string) error {
 		if err := checkToken(tok); err != nil {
 			return fileErr(name, lineNo, "", "%v", err)
@@ -52,7 +54,7 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 			return fileErr(name, lineNo, "", "the same token as line %d", first)
 		}
 		seen[tok] = lineNo
-		out = append(out, TokenEntry{Token: tok, Identity: AnonymousIdentity(), Source: (&FileError{File: name, Line: lineNo}).where()})
+		out = append(out, TokenEntry{Token: tok, Identity: anonymous, Source: (&FileError{File: name, Line: lineNo}).where()})
 		return nil
 	})
 	if err != nil {
@@ -93,6 +95,11 @@ func itoa(n int) string {
 // looksLikeUsersYAML tells a users YAML document from a plain token list: a
 // plain token (printable, no spaces) never parses as a YAML mapping.
 func looksLikeUsersYAML(data []byte) bool {
+	// Without the word there is no users key: a plain token list is told
+	// apart without parsing it as YAML (which costs most of loading 100k).
+	if !bytes.Contains(data, []byte("users")) {
+		return false
+	}
 	var m map[string]any
 	if err := yaml.Unmarshal(data, &m); err != nil {
 		// A broken YAML document that still says "users:" is meant as YAML:
