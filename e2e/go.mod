@@ -1,6 +1,6 @@
 module github.com/caddy-chroma-auth/caddy-chroma-auth/e2e
 
-go 1.26.8
+go 1.26.0
 
 replace github.com/caddy-chroma-auth/caddy-chroma-auth => ../
 

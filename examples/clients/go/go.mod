@@ -1,6 +1,6 @@
 module github.com/caddy-chroma-auth/caddy-chroma-auth/examples/clients/go
 
-go 1.26.8
+go 1.26.0
 
 require github.com/amikos-tech/chroma-go v0.3.5
 
