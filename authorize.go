@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -64,6 +68,9 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		}
 	}
 	countRequest(resultAllowed)
+	if scoped && learnsOwners(rt.Action) {
+		return h.serveLearning(w, r, next)
+	}
 	return next.ServeHTTP(w, r)
 }
 
@@ -96,8 +103,12 @@ func (h *ChromaAuth) checkOwner(r *http.Request, next caddyhttp.Handler, rt auth
 	if !errors.Is(err, authz.ErrOwnerUnknown) {
 		return err
 	}
-	if lerr := h.learnOwners(r, next, rt.Tenant, rt.Database); lerr != nil {
-		h.logger.Warn("cannot list collections to check a collection's owner")
+	// An unknown id costs a listing of the database; a user sending many
+	// made-up ids gets at most one listing per database and interval.
+	if h.listings.allow(rt.Tenant+"\x00"+rt.Database, time.Now()) {
+		if lerr := h.learnOwners(r, next, rt.Tenant, rt.Database); lerr != nil {
+			h.logger.Warn("cannot list collections to check a collection's owner", zap.Error(lerr))
+		}
 	}
 	err = h.owners.Check(rt)
 	if errors.Is(err, authz.ErrOwnerUnknown) {
@@ -107,6 +118,29 @@ func (h *ChromaAuth) checkOwner(r *http.Request, next caddyhttp.Handler, rt auth
 }
 
 const ownersPage = 1000
+
+// relistInterval is how soon the same database may be listed again to
+// learn the owner of a collection id the gateway does not know.
+const relistInterval = 2 * time.Second
+
+// listingLimiter remembers when each database was last listed.
+type listingLimiter struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (l *listingLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil || len(l.last) > maxOwners {
+		l.last = make(map[string]time.Time)
+	}
+	if t, ok := l.last[key]; ok && now.Sub(t) < relistInterval {
+		return false
+	}
+	l.last[key] = now
+	return true
+}
 
 // learnOwners lists the collections of tenant/database through the rest of
 // the handler chain (the reverse proxy) and remembers where each lives.

@@ -143,6 +143,34 @@ func TestCollectionByIDMustLiveInThePathsDatabase(t *testing.T) {
 	}
 	resp, _ = g.do(t, "POST", "/api/v2/tenants/acme/databases/prod/collections/not-a-uuid/get", bearer("tok-acme-admin"))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	listings := func() int {
+		n := 0
+		for _, s := range up.requests() {
+			if strings.HasPrefix(s.URI, "/api/v2/tenants/acme/databases/prod/collections?") {
+				n++
+			}
+		}
+		return n
+	}
+	// Made-up ids in a burst: at most one listing of the database.
+	up.reset()
+	for i := 0; i < 10; i++ {
+		resp, _ = g.do(t, "POST", fmt.Sprintf("/api/v2/tenants/acme/databases/prod/collections/%08d-7d41-4b0a-9a53-5f2c1a9e8b77/get", i), bearer("tok-acme-admin"))
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	}
+	assert.LessOrEqual(t, listings(), 1, "unknown ids do not each cost a listing")
+
+	// A collection the user just created is known from the create answer:
+	// used by id at once, with no listing, even inside the relist interval.
+	up.reset()
+	resp, body = g.do(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", bearer("tok-acme-admin"))
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	var created struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &created))
+	resp, body = g.do(t, "POST", "/api/v2/tenants/acme/databases/prod/collections/"+created.ID+"/add", bearer("tok-acme-admin"))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Zero(t, listings())
 }
 
 func TestRBACAndPlaceholders(t *testing.T) {

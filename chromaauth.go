@@ -134,6 +134,7 @@ type ChromaAuth struct {
 	auth        *providers.Authenticator
 	rbac        *atomic.Pointer[authz.RBAC] // holds nil when RBAC is off
 	owners      *authz.Owners
+	listings    *listingLimiter
 	limiter     *failureLimiter
 	stopWatch   func()
 	logger      *zap.Logger
@@ -191,6 +192,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	})
 	trackAuthenticator(h.auth, true)
 	h.owners = authz.NewOwners(maxOwners)
+	h.listings = new(listingLimiter)
 	perMinute := h.FailuresPerMinute
 	if perMinute == 0 {
 		perMinute = DefaultFailuresPerMinute

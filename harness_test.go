@@ -60,6 +60,15 @@ func newUpstream(t *testing.T) *upstream {
 		u.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		parts := strings.Split(r.URL.Path, "/")
+		if r.Method == "POST" && len(parts) == 8 && parts[3] == "tenants" && parts[5] == "databases" && parts[7] == "collections" && colls != nil {
+			// create: a new collection with a fresh id, as Chroma answers
+			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", len(u.seen), time.Now().UnixNano()&0xffffffffffff)
+			u.mu.Lock()
+			u.collections[parts[4]+"/"+parts[6]] = append(u.collections[parts[4]+"/"+parts[6]], id)
+			u.mu.Unlock()
+			_ = json.NewEncoder(w).Encode(map[string]string{"id": id, "name": "new", "tenant": parts[4], "database": parts[6]})
+			return
+		}
 		if r.Method == "GET" && len(parts) == 8 && parts[3] == "tenants" && parts[5] == "databases" && parts[7] == "collections" && colls != nil {
 			var list []map[string]string
 			for _, id := range colls[parts[4]+"/"+parts[6]] {

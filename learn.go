@@ -1,0 +1,71 @@
+package chromaauth
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+)
+
+// learnsOwners reports whether the answer to a route names collections
+// with their tenant and database: creating, getting, forking or listing
+// them. The gateway learns from those answers where a collection lives, so
+// a scoped user's next request by the new collection's id needs no listing.
+func learnsOwners(action string) bool {
+	switch action {
+	case authz.ActionCreateCollection, authz.ActionGetOrCreateCollection,
+		authz.ActionGetCollection, authz.ActionForkCollection, authz.ActionListCollections:
+		return true
+	}
+	return false
+}
+
+// maxLearnBody bounds what is kept of an answer to learn from.
+const maxLearnBody = 1 << 20
+
+// learningWriter passes a response through to the client unchanged and
+// keeps a copy of a successful JSON body, up to maxLearnBody.
+type learningWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+	body   bytes.Buffer
+	over   bool
+}
+
+func (l *learningWriter) WriteHeader(status int) {
+	if l.status == 0 {
+		l.status = status
+	}
+	l.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (l *learningWriter) Write(p []byte) (int, error) {
+	if l.status == 0 {
+		l.status = http.StatusOK
+	}
+	if !l.over && l.status < 300 {
+		if l.body.Len()+len(p) > maxLearnBody {
+			l.over = true
+			l.body.Reset()
+		} else {
+			l.body.Write(p)
+		}
+	}
+	return l.ResponseWriterWrapper.Write(p)
+}
+
+// serveLearning forwards r and learns collection owners from the answer.
+func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// These answers are small JSON: ask for them uncompressed, so that they
+	// can be read (the client may still get them compressed by Caddy's own
+	// encode handler, which runs outside this one).
+	r.Header.Del("Accept-Encoding")
+	lw := &learningWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err := next.ServeHTTP(lw, r)
+	if !lw.over && lw.status >= 200 && lw.status < 300 && lw.body.Len() > 0 {
+		h.owners.LearnJSON(lw.body.Bytes())
+	}
+	return err
+}
