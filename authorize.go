@@ -33,8 +33,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	scoped := !id.AllTenants() || !id.AllDatabases()
 	if rbac == nil && !scoped {
 		if isIdentityRequest(r) {
-			countRequest(resultAllowed)
-			return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
+			return answerIdentity(w, id)
 		}
 		countRequest(resultAllowed)
 		return next.ServeHTTP(w, r)
@@ -51,8 +50,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	}
 	vars.route = &rt
 	if rt.Identity {
-		countRequest(resultAllowed)
-		return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
+		return answerIdentity(w, id)
 	}
 	if err := authz.CheckScope(id, rt); err != nil {
 		return h.forbid(w, r, id.User, err.Error())
@@ -72,6 +70,12 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		return h.serveLearning(w, r, next)
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// answerIdentity answers GET /api/v2/auth/identity for the caller.
+func answerIdentity(w http.ResponseWriter, id *providers.Identity) error {
+	countRequest(resultAllowed)
+	return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
 }
 
 // isIdentityRequest tells GET /api/v{1,2}/auth/identity, in the one exact

@@ -244,7 +244,7 @@ func (h *ChromaAuth) sources() providers.Sources {
 
 // Validate checks the configuration for mistakes that need no file.
 func (h *ChromaAuth) Validate() error {
-	if h.HtpasswdFile == "" && h.UsersFile == "" && len(h.Tokens) == 0 && len(h.TokenFiles) == 0 && !h.FromEnv {
+	if !h.hasCredentials() && !h.FromEnv {
 		return fmt.Errorf("chroma_auth: no credentials configured (basic, token, token_file or users_file): refusing to start open")
 	}
 	if _, err := canonicalTokenHeader(h.TokenHeader); err != nil {

@@ -191,16 +191,15 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 	}
 	sort.Strings(r.Public)
 
-	src := h.sources()
-	r.Files = src.Files()
-	if creds, err := providers.Load(src); err != nil {
+	h.src = h.sources()
+	r.Files = h.watchedFiles()
+	if creds, err := providers.Load(h.src); err != nil {
 		r.Errors = append(r.Errors, err.Error())
 	} else {
 		r.Basic, r.Users, r.Tokens = creds.Basic(), creds.NumUsers(), creds.NumTokens()
 	}
 	if p := h.authzPath(); p != "" {
 		r.Authz = p
-		r.Files = append(r.Files, p)
 		if rbac, err := authz.LoadRBAC(p); err != nil {
 			r.Errors = append(r.Errors, "authz: "+err.Error())
 		} else {

@@ -30,7 +30,7 @@ var (
 func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason string, retry time.Duration) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reason)
-	h.logDenied(r, reason, attemptedUser(r), "")
+	h.logDenied(r, reason, "", "")
 	countDenied(reason)
 	switch reason {
 	case reasonBusy:
@@ -64,12 +64,17 @@ func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason
 	return writeJSON(w, http.StatusForbidden, body)
 }
 
-// logDenied records a denial at debug level: who (the user name tried, a
-// name being no secret), why, and from where. Never a password or token.
+// logDenied records a denial at debug level: who (the authenticated user
+// of a 403, else the Basic user name tried, a name being no secret), why,
+// and from where. Never a password or token. Nothing is worked out unless
+// the line is written.
 func (h *ChromaAuth) logDenied(r *http.Request, reason, user, detail string) {
 	c := h.logger.Check(zapcore.DebugLevel, "request denied")
 	if c == nil {
 		return
+	}
+	if user == "" {
+		user = attemptedUser(r)
 	}
 	fields := []zap.Field{
 		zap.String("reason", reason),
@@ -109,7 +114,11 @@ func (h *ChromaAuth) attemptedProvider(r *http.Request) string {
 
 // attemptedUser is the user name of a Basic credential, for the log.
 func attemptedUser(r *http.Request) string {
-	if user, _, ok := r.BasicAuth(); ok && validLogName(user) {
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(r.Header.Get(headerAuthorization)), " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return ""
+	}
+	if user, _, ok := parseBasic(rest); ok && validLogName(user) {
 		return user
 	}
 	return ""

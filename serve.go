@@ -45,10 +45,9 @@ func (h *ChromaAuth) stripCredentials(r *http.Request) {
 func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string, time.Duration) {
 	creds := h.auth.Credentials()
 	c, reason := h.extract(r, creds)
-	client := clientIP(r)
 	if reason != "" {
 		if reason != reasonMissing {
-			h.limiter.fail(client, time.Now())
+			h.limiter.fail(clientIP(r), time.Now())
 		}
 		return nil, reason, 0
 	}
@@ -62,12 +61,12 @@ func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string,
 	} else if id, ok := h.auth.CachedBasic(c.user, c.pass); ok {
 		return id, "", 0
 	}
-	now := time.Now()
-	if wait, blocked := h.limiter.blocked(client, now); blocked {
+	client := clientIP(r)
+	if wait, blocked := h.limiter.blocked(client, time.Now()); blocked {
 		return nil, reasonRateLimited, wait
 	}
 	if !c.basic {
-		h.limiter.fail(client, now)
+		h.limiter.fail(client, time.Now())
 		return nil, reasonInvalid, 0
 	}
 	id, err := h.auth.CheckBasic(r.Context(), c.user, c.pass)

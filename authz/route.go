@@ -162,8 +162,7 @@ func splitPath(escaped string) (segs, raws []string, ok bool) {
 			return nil, nil, false
 		}
 		dec, err := url.PathUnescape(raw)
-		if err != nil || dec == "" || dec == "." || dec == ".." ||
-			strings.ContainsAny(dec, "/\\") {
+		if err != nil || dec == "" || !plainName(dec) {
 			return nil, nil, false
 		}
 		segs[i] = dec
@@ -521,8 +520,9 @@ func truthy(raw json.RawMessage) bool {
 	return false
 }
 
-// plainName reports whether a tenant or database name from a query is a
-// plain name: no slash or backslash, not a dot segment.
+// plainName reports whether a decoded path segment, or a tenant or
+// database name from a query, is a plain name: no slash or backslash, not
+// a dot segment.
 func plainName(s string) bool {
 	return !strings.ContainsAny(s, "/\\") && s != "." && s != ".."
 }

@@ -111,11 +111,6 @@ func Load(src Sources) (*Credentials, error) {
 	add := func(e TokenEntry) error {
 		d := tokenDigest(e.Token)
 		if first, dup := owner[d]; dup {
-			if first == e.Source {
-				// The same entry of the same file, named as both the
-				// users_file and a token_file: one token, not two.
-				return nil
-			}
 			return fmt.Errorf("%s: a token also given at %s: a token must belong to one user", e.Source, first)
 		}
 		owner[d] = e.Source
@@ -140,6 +135,9 @@ func Load(src Sources) (*Credentials, error) {
 		}
 	}
 	for _, f := range src.TokenFiles {
+		if f == src.UsersFile {
+			continue // its tokens are in already: one file, named twice
+		}
 		entries, err := LoadTokenFile(f)
 		if err != nil {
 			return nil, err

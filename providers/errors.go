@@ -1,6 +1,9 @@
 package providers
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // FileError is a problem in a credentials file. It names the file, the line
 // (when there is one) and the user or entry, and never quotes a secret: no
@@ -13,14 +16,18 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string {
-	where := e.File
-	if e.Line > 0 {
-		where = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
 	if e.Who != "" {
-		return fmt.Sprintf("%s: %s: %s", where, e.Who, e.Msg)
+		return fmt.Sprintf("%s: %s: %s", e.where(), e.Who, e.Msg)
 	}
-	return fmt.Sprintf("%s: %s", where, e.Msg)
+	return fmt.Sprintf("%s: %s", e.where(), e.Msg)
+}
+
+// where is "file:line", or the file alone when no line applies.
+func (e *FileError) where() string {
+	if e.Line > 0 {
+		return e.File + ":" + strconv.Itoa(e.Line)
+	}
+	return e.File
 }
 
 func fileErr(file string, line int, who, format string, args ...any) *FileError {

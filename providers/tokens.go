@@ -72,26 +72,6 @@ func AnonymousIdentity() *Identity {
 	return &Identity{User: AnonymousUser, Tenant: Any, Databases: []string{Any}, Provider: "token"}
 }
 
-func (e *FileError) where() string {
-	if e.Line > 0 {
-		return e.File + ":" + itoa(e.Line)
-	}
-	return e.File
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
-
 // looksLikeUsersYAML tells a users YAML document from a plain token list: a
 // plain token (printable, no spaces) never parses as a YAML mapping.
 func looksLikeUsersYAML(data []byte) bool {
