@@ -21,8 +21,29 @@ type Identity struct {
 	Databases []string `json:"databases"`
 	// Role names the user's RBAC role; empty when none is set.
 	Role string `json:"role,omitempty"`
-	// Provider says which credential proved the identity: "basic" or "token".
+	// Collections are the collections the identity may use, and how; nil
+	// means every collection of its databases (see Grants).
+	Collections *Grants `json:"-"`
+	// Provider says which credential proved the identity: "basic",
+	// "token", "key" (an API key) or "jwt".
 	Provider string `json:"-"`
+	// KeyID is the id of the API key that proved the identity, "" for
+	// other credentials. It is not secret: logs and the audit name it.
+	KeyID string `json:"-"`
+}
+
+// Provider names, as {http.auth.user.provider} and the logs give them.
+const (
+	ProviderBasic = "basic"
+	ProviderToken = "token"
+	ProviderKey   = "key"
+	ProviderJWT   = "jwt"
+)
+
+// Scoped reports whether the identity is limited in any way: to one
+// tenant, to some databases or to some collections.
+func (id *Identity) Scoped() bool {
+	return !id.AllTenants() || !id.AllDatabases() || id.Collections != nil
 }
 
 // AnonymousUser is the user of a bare token, as in Chroma.

@@ -21,12 +21,16 @@ type UserEntry struct {
 	Tenant    string   `yaml:"tenant"`
 	Databases []string `yaml:"databases"`
 	Tokens    []string `yaml:"tokens"`
-	Line      int      `yaml:"-"`
+	// Collections is the `collections:` map of names and globs to levels;
+	// nil when the entry has none (every collection of its databases).
+	Collections *Grants   `yaml:"-"`
+	Grants      yaml.Node `yaml:"collections"`
+	Line        int       `yaml:"-"`
 }
 
 // Identity is the entry's identity with Chroma's defaults filled in.
 func (u *UserEntry) Identity(provider string) *Identity {
-	id := &Identity{User: u.ID, Role: u.Role, Tenant: u.Tenant, Databases: u.Databases, Provider: provider}
+	id := &Identity{User: u.ID, Role: u.Role, Tenant: u.Tenant, Databases: u.Databases, Collections: u.Collections, Provider: provider}
 	if id.Tenant == "" {
 		id.Tenant = Any
 	}
@@ -73,10 +77,11 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 	for i := range doc.Users {
 		node := &doc.Users[i]
 		var u UserEntry
+		var err error
 		if key := unknownKey(node); key != "" {
-			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens)", key)
+			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections)", key)
 		}
-		if err := node.Decode(&u); err != nil {
+		if err = node.Decode(&u); err != nil {
 			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "malformed entry: %s", yamlMsg(err))
 		}
 		u.Line = node.Line
@@ -99,6 +104,9 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 			if db == "" || !validName(db) {
 				return nil, fileErr(name, u.Line, who, "database names must be non-empty without spaces")
 			}
+		}
+		if u.Collections, err = grantsNode(&u.Grants); err != nil {
+			return nil, fileErr(name, u.Grants.Line, who, "%v", err)
 		}
 		if tokensRequired && len(u.Tokens) == 0 {
 			return nil, fileErr(name, u.Line, who, "user has no tokens")
@@ -136,10 +144,41 @@ func unknownKey(n *yaml.Node) string {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k := n.Content[i].Value; k {
-		case "id", "role", "tenant", "databases", "tokens":
+		case "id", "role", "tenant", "databases", "tokens", "collections":
 		default:
 			return k
 		}
 	}
 	return ""
+}
+
+// grantsNode reads a `collections:` mapping of names and globs to levels.
+// An absent key gives nil (every collection); `{}` gives none. A name given
+// twice, a level that is not read, write or admin, or anything but a map
+// of strings is an error.
+func grantsNode(n *yaml.Node) (*Grants, error) {
+	if n.Kind == 0 {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("collections: want a map of collection name or glob to read, write or admin ({} for none)")
+	}
+	m := make(map[string]string, len(n.Content)/2)
+	lines := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("collections (line %d): want name: level", k.Line)
+		}
+		if first, dup := lines[k.Value]; dup {
+			return nil, fmt.Errorf("collections (line %d): %q given twice (first on line %d)", k.Line, k.Value, first)
+		}
+		lines[k.Value] = k.Line
+		m[k.Value] = v.Value
+	}
+	g, err := NewGrants(m)
+	if err != nil {
+		return nil, fmt.Errorf("collections: %v", err)
+	}
+	return g, nil
 }
