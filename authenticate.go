@@ -14,8 +14,7 @@ import (
 // authenticate checks the request's credential. It returns the identity,
 // or nil with the reason and, when the client is rate-limited, how long it
 // should wait.
-func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string, time.Duration) {
-	creds := h.auth.Credentials()
+func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (*providers.Identity, string, time.Duration) {
 	c, reason := h.extract(r, creds)
 	if reason != "" {
 		if reason != reasonMissing {
@@ -27,10 +26,10 @@ func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string,
 	// They pass even for a rate-limited address, so valid clients behind
 	// the same address as an attacker keep working.
 	if !c.basic {
-		if id, err := h.auth.CheckToken(c.token); err == nil {
+		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
 			return id, "", 0
 		}
-	} else if id, ok := h.auth.CachedBasic(c.user, c.pass); ok {
+	} else if id, ok := h.auth.CachedBasic(creds, c.user, c.pass); ok {
 		return id, "", 0
 	}
 	client := clientIP(r)
@@ -41,7 +40,7 @@ func (h *ChromaAuth) authenticate(r *http.Request) (*providers.Identity, string,
 		h.limiter.fail(client, time.Now())
 		return nil, reasonInvalid, 0
 	}
-	id, err := h.auth.CheckBasic(r.Context(), c.user, c.pass)
+	id, err := h.auth.CheckBasic(r.Context(), creds, c.user, c.pass)
 	switch {
 	case err == nil:
 		return id, "", 0

@@ -27,9 +27,9 @@ const maxOwners = 100000
 // and database, without RBAC, needs none of it but the identity answer, so
 // the route is not classified for them (it is, lazily, if a placeholder
 // asks for the action).
-func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, vars *requestVars) error {
+func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
-	rbac := h.rbac.Load()
+	rbac := pol.rbac
 	scoped := !id.AllTenants() || !id.AllDatabases()
 	if rbac == nil && !scoped {
 		if isIdentityRequest(r) {
@@ -86,14 +86,6 @@ func isIdentityRequest(r *http.Request) bool {
 		return false
 	}
 	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
-}
-
-// roleOf is the role RBAC gives id, else the role of its users file entry.
-func (h *ChromaAuth) roleOf(id *providers.Identity) string {
-	if rbac := h.rbac.Load(); rbac != nil {
-		return rbac.RoleOf(id)
-	}
-	return id.Role
 }
 
 // checkOwner makes sure the collection a by-id route names lives in the

@@ -29,6 +29,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	chroma_auth [<matcher>] {
 //	    basic               <htpasswd_file>
 //	    users_file          <users.yaml>
+//	    unlisted_users      all|deny
 //	    token               <token...>
 //	    token_file          <file...>
 //	    token_header        Authorization|X-Chroma-Token
@@ -109,6 +110,10 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		m.HtpasswdFile, err = one()
 	case "users_file":
 		m.UsersFile, err = one()
+	case "unlisted_users":
+		if m.UnlistedUsers, err = one(); err == nil && !validUnlisted(m.UnlistedUsers) {
+			return d.Errf("chroma_auth: unlisted_users wants all or deny; got %q", m.UnlistedUsers)
+		}
 	case "token":
 		var toks []string
 		toks, err = some()

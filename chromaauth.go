@@ -103,6 +103,12 @@ type ChromaAuth struct {
 	// value turns live reload off.
 	ReloadInterval caddy.Duration `json:"reload_interval,omitempty"`
 
+	// What htpasswd users that users_file does not list get: "all" (every
+	// tenant and database) or "deny" (they cannot log in). Unset, such
+	// users are an error at load, which names each of them: a users file
+	// that forgets a user must not give it everything.
+	UnlistedUsers string `json:"unlisted_users,omitempty"`
+
 	// Chroma's RBAC file (`roles_mapping` of roles to actions, `users` with
 	// `id` and `role`): when set, every request's action is checked against
 	// the caller's role, and routes the gateway does not know are denied.
@@ -132,7 +138,7 @@ type ChromaAuth struct {
 	public      map[string]struct{}
 	src         providers.Sources
 	auth        *providers.Authenticator
-	rbac        *atomic.Pointer[authz.RBAC] // holds nil when RBAC is off
+	policy      *atomic.Pointer[policy] // the policy in force; see policy
 	owners      *authz.Owners
 	listings    *listingLimiter
 	limiter     *failureLimiter
@@ -153,30 +159,15 @@ func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
 // gateway never starts open or half-configured.
 func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if h.FromEnv {
-		if err := h.applyChromaEnv(os.LookupEnv); err != nil {
-			return fmt.Errorf("chroma_auth: from_env: %w", err)
-		}
-		if err := h.Validate(); err != nil {
-			return err
-		}
-	}
-	header, err := canonicalTokenHeader(h.TokenHeader)
+	h.policy = new(atomic.Pointer[policy])
+	pol, warnings, err := h.prepare(os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	h.tokenHeader = header
-	h.public = publicSet(h.Public, h.NoDefaultPublic)
-	h.src = h.sources()
-	h.rbac = new(atomic.Pointer[authz.RBAC])
-
-	creds, err := providers.Load(h.src)
-	if err != nil {
-		return fmt.Errorf("chroma_auth: %w", err)
+	for _, w := range warnings {
+		h.logger.Warn(w)
 	}
-	if err := h.loadRBAC(); err != nil {
-		return err
-	}
+	h.policy.Store(pol)
 	slots := h.MaxConcurrentBcrypt
 	if slots == 0 {
 		slots = max(1, runtime.GOMAXPROCS(0)/2)
@@ -184,7 +175,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	if err := initMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("chroma_auth: metrics: %w", err)
 	}
-	h.auth = providers.NewAuthenticator(creds, providers.Options{
+	h.auth = providers.NewAuthenticator(pol.creds, providers.Options{
 		CacheSize:           h.CacheSize,
 		MaxConcurrentBcrypt: slots,
 		OnBcrypt:            countBcrypt,
@@ -199,10 +190,10 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	}
 	h.limiter = newFailureLimiter(perMinute)
 	h.logger.Info("credentials loaded",
-		zap.Int("basic_users", creds.NumUsers()),
-		zap.Int("tokens", creds.NumTokens()),
+		zap.Int("basic_users", pol.creds.NumUsers()),
+		zap.Int("tokens", pol.creds.NumTokens()),
 		zap.String("token_header", h.tokenHeader),
-		zap.Bool("rbac", h.rbac.Load() != nil))
+		zap.Bool("rbac", pol.rbac != nil))
 	if h.ReloadInterval >= 0 {
 		if files := h.watchedFiles(); len(files) > 0 {
 			h.stopWatch = providers.Watch(files, time.Duration(h.ReloadInterval), h.reload)
@@ -232,6 +223,7 @@ func (h *ChromaAuth) sources() providers.Sources {
 		HtpasswdInline:     h.inlineHtpasswd,
 		HtpasswdInlineName: h.inlineHtpasswdName,
 		UsersFile:          repl.ReplaceAll(h.UsersFile, ""),
+		UnlistedUsers:      h.UnlistedUsers,
 	}
 	for _, t := range h.Tokens {
 		src.Tokens = append(src.Tokens, repl.ReplaceAll(t, ""))
@@ -258,10 +250,17 @@ func (h *ChromaAuth) Validate() error {
 	if h.CacheSize < 0 || h.MaxConcurrentBcrypt < 0 || h.FailuresPerMinute < -1 {
 		return fmt.Errorf("chroma_auth: cache_size, max_concurrent_bcrypt and failures_per_minute cannot be negative")
 	}
+	if !validUnlisted(h.UnlistedUsers) {
+		return fmt.Errorf("chroma_auth: unlisted_users %q: want all or deny", h.UnlistedUsers)
+	}
 	if strings.ContainsAny(h.Realm, "\"\\\r\n") {
 		return fmt.Errorf("chroma_auth: realm %q: no quotes, backslashes or line breaks", h.Realm)
 	}
 	return nil
+}
+
+func validUnlisted(v string) bool {
+	return v == "" || v == providers.UnlistedAll || v == providers.UnlistedDeny
 }
 
 // Interface guards

@@ -10,9 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
-	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
-	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
 func init() {
@@ -177,36 +175,21 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 		return fail("config: ", err)
 	}
 	r.FromEnv = h.FromEnv
-	if h.FromEnv {
-		if err := h.applyChromaEnv(os.LookupEnv); err != nil {
-			return fail("from_env: ", err)
-		}
-	}
-	if err := h.Validate(); err != nil {
-		return fail("", err)
-	}
-	r.TokenHeader, _ = canonicalTokenHeader(h.TokenHeader)
-	for p := range publicSet(h.Public, h.NoDefaultPublic) {
+	pol, warnings, err := h.prepare(os.LookupEnv)
+	r.TokenHeader = h.tokenHeader
+	for p := range h.public {
 		r.Public = append(r.Public, p)
 	}
 	sort.Strings(r.Public)
-
-	h.src = h.sources()
 	r.Files = h.watchedFiles()
-	if creds, err := providers.Load(h.src); err != nil {
+	r.Authz = h.authzPath()
+	r.Warnings = append(r.Warnings, warnings...)
+	if err != nil {
 		r.Errors = append(r.Errors, err.Error())
 	} else {
-		r.Basic, r.Users, r.Tokens = creds.Basic(), creds.NumUsers(), creds.NumTokens()
-	}
-	if p := h.authzPath(); p != "" {
-		r.Authz = p
-		if rbac, err := authz.LoadRBAC(p); err != nil {
-			r.Errors = append(r.Errors, "authz: "+err.Error())
-		} else {
-			r.Roles = len(rbac.Roles())
-			if unknown := rbac.UnknownActions(); len(unknown) > 0 {
-				r.Warnings = append(r.Warnings, "the authz file grants actions no Chroma route checks: "+joinQuoted(unknown))
-			}
+		r.Basic, r.Users, r.Tokens = pol.creds.Basic(), pol.creds.NumUsers(), pol.creds.NumTokens()
+		if pol.rbac != nil {
+			r.Roles = len(pol.rbac.Roles())
 		}
 	}
 	r.Warnings = append(r.Warnings, cli.FileModeWarnings(r.Files)...)
@@ -214,15 +197,4 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 		r.Warnings = append(r.Warnings, "forward_credentials: the Authorization and X-Chroma-Token headers reach the upstream and its logs")
 	}
 	return r
-}
-
-func joinQuoted(list []string) string {
-	out := ""
-	for i, s := range list {
-		if i > 0 {
-			out += ", "
-		}
-		out += `"` + s + `"`
-	}
-	return out
 }

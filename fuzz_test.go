@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
@@ -33,7 +34,10 @@ func fuzzHandler(t testing.TB) *ChromaAuth {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &ChromaAuth{tokenHeader: headerChromaToken, auth: providers.NewAuthenticator(creds, providers.Options{})}
+	h := &ChromaAuth{tokenHeader: headerChromaToken, auth: providers.NewAuthenticator(creds, providers.Options{})}
+	h.policy = new(atomic.Pointer[policy])
+	h.policy.Store(&policy{creds: creds})
+	return h
 }
 
 // FuzzExtract: any combination of credential headers yields at most one
@@ -56,7 +60,7 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 		r = r.WithContext(context.Background())
-		id, reason, _ := h.authenticate(r)
+		id, reason, _ := h.authenticate(r, h.policy.Load().creds)
 		if id != nil {
 			if reason != "" {
 				t.Fatalf("identity with reason %q", reason)

@@ -69,7 +69,7 @@ func BenchmarkHandler(b *testing.B) {
 	basic := []string{basicHeader("alice", "secret")}
 	b.Run("cached-basic", func(b *testing.B) {
 		r := benchRequest("GET", "/api/v2/tenants/default_tenant/databases/default_database/collections")
-		if _, ok := h.auth.CachedBasic("alice", "secret"); !ok {
+		if _, ok := h.auth.CachedBasic(h.policy.Load().creds, "alice", "secret"); !ok {
 			set := func(hd http.Header) { hd["Authorization"] = basic }
 			set(r.Header)
 			_ = h.ServeHTTP(&discardWriter{h: http.Header{}}, r, okNext) // verify once

@@ -27,7 +27,7 @@ var (
 // reject answers a request that did not authenticate. The reason goes to
 // the log (at debug level, so an operator can turn it on) and the
 // `{http.auth.chroma_auth.reason}` placeholder, never to the client.
-func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason string, retry time.Duration) error {
+func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy, reason string, retry time.Duration) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reason)
 	h.logDenied(r, reason, "", "")
@@ -43,8 +43,7 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, reason strin
 		return writeJSON(w, http.StatusTooManyRequests, bodyRateLimited)
 	}
 	countRequest(resultDenied)
-	creds := h.auth.Credentials()
-	if creds.Basic() {
+	if pol.creds.Basic() {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.realm()+`", charset="UTF-8"`)
 	} else if h.tokenHeader == headerAuthorization {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+h.realm()+`"`)

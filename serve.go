@@ -15,14 +15,15 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		countRequest(resultPublic)
 		return next.ServeHTTP(w, r)
 	}
-	id, reason, retry := h.authenticate(r)
+	pol := h.policy.Load()
+	id, reason, retry := h.authenticate(r, pol.creds)
 	if id == nil {
-		return h.reject(w, r, reason, retry)
+		return h.reject(w, r, pol, reason, retry)
 	}
-	vars := &requestVars{id: id, role: h.roleOf(id), r: r}
+	vars := &requestVars{id: id, role: pol.roleOf(id), r: r}
 	publishVars(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer), vars)
 	h.stripCredentials(r)
-	return h.authorizeAndServe(w, r, next, vars)
+	return h.authorizeAndServe(w, r, next, pol, vars)
 }
 
 func (h *ChromaAuth) stripCredentials(r *http.Request) {

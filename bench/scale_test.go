@@ -180,13 +180,13 @@ func benchLookups(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	a := providers.NewAuthenticator(c, providers.Options{})
-	if _, err := a.CheckBasic(context.Background(), realUser, realPass); err != nil {
+	if _, err := a.CheckBasic(context.Background(), a.Credentials(), realUser, realPass); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("cached-basic", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, ok := a.CachedBasic(realUser, realPass); !ok {
+			if _, ok := a.CachedBasic(a.Credentials(), realUser, realPass); !ok {
 				b.Fatal("not cached")
 			}
 		}
@@ -194,7 +194,7 @@ func benchLookups(b *testing.B, n int) {
 	b.Run("token", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := a.CheckToken(tok); err != nil {
+			if _, err := a.CheckToken(a.Credentials(), tok); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -202,7 +202,7 @@ func benchLookups(b *testing.B, n int) {
 	b.Run("unknown-token", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, err := a.CheckToken("ck-not-a-token-of-this-set"); err == nil {
+			if _, err := a.CheckToken(a.Credentials(), "ck-not-a-token-of-this-set"); err == nil {
 				b.Fatal("unknown token accepted")
 			}
 		}
@@ -226,10 +226,10 @@ func TestScaleFilesLoad(t *testing.T) {
 		t.Fatalf("loaded %d users, %d tokens; want 50 and 50", c.NumUsers(), c.NumTokens())
 	}
 	a := providers.NewAuthenticator(c, providers.Options{})
-	if _, err := a.CheckBasic(context.Background(), realUser, realPass); err != nil {
+	if _, err := a.CheckBasic(context.Background(), a.Credentials(), realUser, realPass); err != nil {
 		t.Fatalf("real user: %v", err)
 	}
-	if _, err := a.CheckToken(tok); err != nil {
+	if _, err := a.CheckToken(a.Credentials(), tok); err != nil {
 		t.Fatalf("first token: %v", err)
 	}
 }

@@ -64,7 +64,9 @@ func NewAuthenticator(c *Credentials, opt Options) *Authenticator {
 	return a
 }
 
-// Credentials is the set in force.
+// Credentials is the set last given to NewAuthenticator or Swap. The
+// gateway judges each request by the set of its own policy snapshot, and
+// passes it to the checks; this is for tools and tests.
 func (a *Authenticator) Credentials() *Credentials { return a.creds.Load() }
 
 // Swap puts a new credential set in force and drops the cached
@@ -89,21 +91,20 @@ func (a *Authenticator) Stats() Stats {
 	return Stats{BcryptChecks: a.bcryptChecks.Load(), CacheHits: a.cacheHits.Load(), CacheSize: a.cache.Len()}
 }
 
-// CheckToken returns the identity of tok.
-func (a *Authenticator) CheckToken(tok string) (*Identity, error) {
-	if id, ok := a.creds.Load().lookupToken(tok); ok {
+// CheckToken returns the identity of tok in the set c.
+func (a *Authenticator) CheckToken(c *Credentials, tok string) (*Identity, error) {
+	if id, ok := c.lookupToken(tok); ok {
 		return id, nil
 	}
 	return nil, ErrBadCredentials
 }
 
-// CheckBasic verifies user and password. A pair verified before is answered
+// CheckBasic verifies user and password against the set creds. A pair verified before is answered
 // from the cache; otherwise one bcrypt runs, shared by every concurrent
 // request with the same pair, and bounded by the bcrypt slots. An unknown
 // user is checked against a fake hash of the same cost, so that it takes as
 // long as a known one.
-func (a *Authenticator) CheckBasic(ctx context.Context, user, pass string) (*Identity, error) {
-	creds := a.creds.Load()
+func (a *Authenticator) CheckBasic(ctx context.Context, creds *Credentials, user, pass string) (*Identity, error) {
 	if !creds.basic {
 		return nil, ErrBadCredentials
 	}
@@ -129,8 +130,7 @@ func (a *Authenticator) CheckBasic(ctx context.Context, user, pass string) (*Ide
 
 // CachedBasic answers from the cache alone: it never runs bcrypt, so it is
 // what a client that is being rate-limited still gets.
-func (a *Authenticator) CachedBasic(user, pass string) (*Identity, bool) {
-	creds := a.creds.Load()
+func (a *Authenticator) CachedBasic(creds *Credentials, user, pass string) (*Identity, bool) {
 	if !creds.basic {
 		return nil, false
 	}

@@ -25,7 +25,7 @@ func TestCheckBasicRunsBcryptOncePerPair(t *testing.T) {
 	a, _ := newBasic(t, bcryptLine(t, "alice", "pa:ss:word"))
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
-		id, err := a.CheckBasic(ctx, "alice", "pa:ss:word")
+		id, err := a.CheckBasic(ctx, a.Credentials(), "alice", "pa:ss:word")
 		require.NoError(t, err)
 		assert.Equal(t, "alice", id.User)
 		assert.Equal(t, "basic", id.Provider)
@@ -35,20 +35,20 @@ func TestCheckBasicRunsBcryptOncePerPair(t *testing.T) {
 	assert.Equal(t, uint64(4), st.CacheHits)
 	assert.Equal(t, 1, st.CacheSize)
 
-	_, err := a.CheckBasic(ctx, "alice", "pa:ss")
+	_, err := a.CheckBasic(ctx, a.Credentials(), "alice", "pa:ss")
 	assert.ErrorIs(t, err, ErrBadCredentials)
-	_, err = a.CheckBasic(ctx, "alice", "pa:ss")
+	_, err = a.CheckBasic(ctx, a.Credentials(), "alice", "pa:ss")
 	assert.ErrorIs(t, err, ErrBadCredentials)
 	assert.Equal(t, uint64(3), a.Stats().BcryptChecks, "wrong passwords are never cached")
 	for i := 0; i < 20; i++ {
-		_, _ = a.CheckBasic(ctx, fmt.Sprintf("flood-%d", i), "x")
+		_, _ = a.CheckBasic(ctx, a.Credentials(), fmt.Sprintf("flood-%d", i), "x")
 	}
 	assert.Equal(t, 1, a.Stats().CacheSize, "a flood of distinct wrong credentials does not grow the cache")
 }
 
 func TestCheckBasicUnknownUserCostsABcrypt(t *testing.T) {
 	a, _ := newBasic(t, bcryptLine(t, "alice", "secret"))
-	_, err := a.CheckBasic(context.Background(), "mallory", "secret")
+	_, err := a.CheckBasic(context.Background(), a.Credentials(), "mallory", "secret")
 	assert.ErrorIs(t, err, ErrBadCredentials)
 	assert.Equal(t, uint64(1), a.Stats().BcryptChecks, "an unknown user is checked against a fake hash")
 	creds := a.Credentials()
@@ -65,7 +65,7 @@ func TestCheckBasicConcurrentFirstRequestsShareOneBcrypt(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := a.CheckBasic(context.Background(), "alice", "secret")
+			_, err := a.CheckBasic(context.Background(), a.Credentials(), "alice", "secret")
 			errs <- err
 		}()
 	}
@@ -83,9 +83,9 @@ func TestCheckBasicConcurrentFirstRequestsShareOneBcrypt(t *testing.T) {
 func TestSwapRefusesRemovedUserAndChangedPasswordAtOnce(t *testing.T) {
 	a, path := newBasic(t, bcryptLine(t, "alice", "old"), bcryptLine(t, "bob", "bobpw"))
 	ctx := context.Background()
-	_, err := a.CheckBasic(ctx, "alice", "old")
+	_, err := a.CheckBasic(ctx, a.Credentials(), "alice", "old")
 	require.NoError(t, err)
-	_, err = a.CheckBasic(ctx, "bob", "bobpw")
+	_, err = a.CheckBasic(ctx, a.Credentials(), "bob", "bobpw")
 	require.NoError(t, err)
 	require.Equal(t, 2, a.Stats().CacheSize)
 
@@ -95,11 +95,11 @@ func TestSwapRefusesRemovedUserAndChangedPasswordAtOnce(t *testing.T) {
 	a.Swap(creds)
 
 	assert.Equal(t, 0, a.Stats().CacheSize, "stale verifications are pruned")
-	_, err = a.CheckBasic(ctx, "bob", "bobpw")
+	_, err = a.CheckBasic(ctx, a.Credentials(), "bob", "bobpw")
 	assert.ErrorIs(t, err, ErrBadCredentials, "removed user")
-	_, err = a.CheckBasic(ctx, "alice", "old")
+	_, err = a.CheckBasic(ctx, a.Credentials(), "alice", "old")
 	assert.ErrorIs(t, err, ErrBadCredentials, "old password")
-	id, err := a.CheckBasic(ctx, "alice", "new")
+	id, err := a.CheckBasic(ctx, a.Credentials(), "alice", "new")
 	require.NoError(t, err)
 	assert.Equal(t, "alice", id.User)
 }
@@ -109,13 +109,13 @@ func TestCacheHitStillChecksTheCurrentSet(t *testing.T) {
 	// counts while the current set has the same user with the same hash.
 	a, path := newBasic(t, bcryptLine(t, "alice", "pw"))
 	ctx := context.Background()
-	_, err := a.CheckBasic(ctx, "alice", "pw")
+	_, err := a.CheckBasic(ctx, a.Credentials(), "alice", "pw")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, []byte(bcryptLine(t, "alice", "other")+"\n"), 0o600))
 	creds, err := Load(Sources{HtpasswdFile: path})
 	require.NoError(t, err)
 	a.creds.Store(creds) // swap without prune
-	_, err = a.CheckBasic(ctx, "alice", "pw")
+	_, err = a.CheckBasic(ctx, a.Credentials(), "alice", "pw")
 	assert.ErrorIs(t, err, ErrBadCredentials)
 }
 
@@ -129,7 +129,7 @@ func TestCacheIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	a := NewAuthenticator(creds, Options{CacheSize: 64})
 	for i := 0; i < 300; i++ {
-		_, err := a.CheckBasic(context.Background(), fmt.Sprintf("u%d", i), "pw")
+		_, err := a.CheckBasic(context.Background(), a.Credentials(), fmt.Sprintf("u%d", i), "pw")
 		require.NoError(t, err)
 	}
 	assert.LessOrEqual(t, a.Stats().CacheSize, 64)
@@ -140,14 +140,14 @@ func TestBcryptSlotsBoundConcurrency(t *testing.T) {
 	a, _ := newBasic(t, bcryptLine(t, "alice", "pw"))
 	a2 := NewAuthenticator(a.Credentials(), Options{MaxConcurrentBcrypt: 1, BcryptQueueTimeout: 50 * time.Millisecond})
 	a2.slots <- struct{}{} // the only slot is taken
-	_, err := a2.CheckBasic(context.Background(), "alice", "pw")
+	_, err := a2.CheckBasic(context.Background(), a2.Credentials(), "alice", "pw")
 	assert.ErrorIs(t, err, ErrBusy)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = a2.CheckBasic(ctx, "alice", "pw")
+	_, err = a2.CheckBasic(ctx, a2.Credentials(), "alice", "pw")
 	assert.ErrorIs(t, err, context.Canceled)
 	<-a2.slots
-	_, err = a2.CheckBasic(context.Background(), "alice", "pw")
+	_, err = a2.CheckBasic(context.Background(), a2.Credentials(), "alice", "pw")
 	assert.NoError(t, err)
 }
 
@@ -161,19 +161,19 @@ func TestTokens(t *testing.T) {
 	assert.True(t, creds.Token())
 	assert.Equal(t, 5, creds.NumTokens())
 
-	id, err := a.CheckToken("test-token-admin")
+	id, err := a.CheckToken(a.Credentials(), "test-token-admin")
 	require.NoError(t, err)
 	assert.Equal(t, "user@example.com", id.User)
-	id, err = a.CheckToken("inline-token")
+	id, err = a.CheckToken(a.Credentials(), "inline-token")
 	require.NoError(t, err)
 	assert.Equal(t, AnonymousUser, id.User)
-	_, err = a.CheckToken("file-token")
+	_, err = a.CheckToken(a.Credentials(), "file-token")
 	require.NoError(t, err)
 	for _, bad := range []string{"", "inline-toke", "inline-token ", "INLINE-TOKEN", strings.Repeat("x", MaxTokenLen+1)} {
-		_, err = a.CheckToken(bad)
+		_, err = a.CheckToken(a.Credentials(), bad)
 		assert.ErrorIs(t, err, ErrBadCredentials, "%q", bad)
 	}
-	_, err = a.CheckBasic(context.Background(), "anonymous", "inline-token")
+	_, err = a.CheckBasic(context.Background(), a.Credentials(), "anonymous", "inline-token")
 	assert.ErrorIs(t, err, ErrBadCredentials, "no basic configured")
 }
 
@@ -195,16 +195,29 @@ func TestLoadErrors(t *testing.T) {
 func TestUsersFileGivesBasicUsersTheirIdentity(t *testing.T) {
 	ht := writeFile(t, "server.htpasswd", bcryptLine(t, "reader", "pw")+"\n"+bcryptLine(t, "other", "pw")+"\n")
 	users := writeFile(t, "users.yaml", "users:\n  - id: reader\n    role: db_read\n    tenant: acme\n    databases: [prod]\n")
-	creds, err := Load(Sources{HtpasswdFile: ht, UsersFile: users})
+	_, err := Load(Sources{HtpasswdFile: ht, UsersFile: users})
+	require.Error(t, err, "an htpasswd user the users file does not list must not silently get everything")
+	assert.Contains(t, err.Error(), users)
+	assert.Contains(t, err.Error(), `"other"`)
+	assert.NotContains(t, err.Error(), `"reader"`)
+
+	creds, err := Load(Sources{HtpasswdFile: ht, UsersFile: users, UnlistedUsers: UnlistedAll})
 	require.NoError(t, err)
 	a := NewAuthenticator(creds, Options{})
-	id, err := a.CheckBasic(context.Background(), "reader", "pw")
+	id, err := a.CheckBasic(context.Background(), creds, "reader", "pw")
 	require.NoError(t, err)
 	assert.Equal(t, &Identity{User: "reader", Role: "db_read", Tenant: "acme", Databases: []string{"prod"}, Provider: "basic"}, id)
-	id, err = a.CheckBasic(context.Background(), "other", "pw")
+	id, err = a.CheckBasic(context.Background(), creds, "other", "pw")
 	require.NoError(t, err)
 	assert.Equal(t, Any, id.Tenant)
 	assert.True(t, id.AllDatabases())
+
+	creds, err = Load(Sources{HtpasswdFile: ht, UsersFile: users, UnlistedUsers: UnlistedDeny})
+	require.NoError(t, err)
+	_, err = a.CheckBasic(context.Background(), creds, "other", "pw")
+	assert.ErrorIs(t, err, ErrBadCredentials, "unlisted_users deny keeps unlisted users out")
+	_, err = a.CheckBasic(context.Background(), creds, "reader", "pw")
+	assert.NoError(t, err)
 }
 
 func TestOneUsersFileAsUsersFileAndTokenFile(t *testing.T) {
@@ -213,7 +226,7 @@ func TestOneUsersFileAsUsersFileAndTokenFile(t *testing.T) {
 	creds, err := Load(Sources{HtpasswdFile: ht, UsersFile: users, TokenFiles: []string{users}})
 	require.NoError(t, err)
 	assert.Equal(t, 3, creds.NumTokens(), "each token once")
-	id, err := NewAuthenticator(creds, Options{}).CheckToken("my_api_token")
+	id, err := NewAuthenticator(creds, Options{}).CheckToken(creds, "my_api_token")
 	require.NoError(t, err)
 	assert.Equal(t, "reader", id.User)
 	other := writeFile(t, "other.yaml", "users:\n  - id: x\n    tokens: [my_api_token]\n")

@@ -13,13 +13,13 @@ import (
 func BenchmarkCheckBasicCached(b *testing.B) {
 	a, _ := newBasic(b, bcryptLine(b, "alice", "secret"))
 	ctx := context.Background()
-	if _, err := a.CheckBasic(ctx, "alice", "secret"); err != nil {
+	if _, err := a.CheckBasic(ctx, a.Credentials(), "alice", "secret"); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := a.CheckBasic(ctx, "alice", "secret"); err != nil {
+			if _, err := a.CheckBasic(ctx, a.Credentials(), "alice", "secret"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -38,7 +38,7 @@ func BenchmarkCheckBasicMiss(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		a.cache = newVerifiedCache(0) // forget, so every round is a miss
-		if _, err := a.CheckBasic(ctx, "alice", "secret"); err != nil {
+		if _, err := a.CheckBasic(ctx, a.Credentials(), "alice", "secret"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -57,7 +57,7 @@ func BenchmarkCheckToken(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := a.CheckToken("token-500-abcdefghijklmnop"); err != nil {
+			if _, err := a.CheckToken(a.Credentials(), "token-500-abcdefghijklmnop"); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
@@ -28,7 +30,18 @@ type Sources struct {
 	Tokens []string
 	// TokenFiles are token files: plain lists or Chroma users YAML.
 	TokenFiles []string
+	// UnlistedUsers says what htpasswd users that the users file does not
+	// list get, when a users file is set: "" refuses such a set (the load
+	// fails, naming the file and each user missing), UnlistedAll gives
+	// them every tenant and database, UnlistedDeny keeps them out.
+	UnlistedUsers string
 }
+
+// The values of Sources.UnlistedUsers.
+const (
+	UnlistedAll  = "all"
+	UnlistedDeny = "deny"
+)
 
 // Files lists the files a set is loaded from, for watching.
 func (s Sources) Files() []string {
@@ -103,7 +116,7 @@ func Load(src Sources) (*Credentials, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.addBasic(entries, users); err != nil {
+		if err := c.addBasic(entries, users, src); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +172,7 @@ func Load(src Sources) (*Credentials, error) {
 	return c, nil
 }
 
-func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry) error {
+func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry, src Sources) error {
 	byID := make(map[string]*UserEntry, len(users))
 	for i := range users {
 		byID[users[i].ID] = &users[i]
@@ -168,10 +181,15 @@ func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry) error
 	if len(c.users) == 0 {
 		c.users = make(map[string]*basicUser, len(entries))
 	}
+	if err := checkUnlisted(entries, byID, src); err != nil {
+		return err
+	}
 	for _, e := range entries {
-		id := &Identity{User: e.User, Tenant: Any, Databases: []string{Any}, Provider: "basic"}
+		id := &Identity{User: e.User, Tenant: Any, Databases: []string{Any}, Provider: ProviderBasic}
 		if u := byID[e.User]; u != nil {
-			id = u.Identity("basic")
+			id = u.Identity(ProviderBasic)
+		} else if src.UsersFile != "" && src.UnlistedUsers == UnlistedDeny {
+			continue // checked against the fake hash, as an unknown user
 		}
 		c.users[e.User] = &basicUser{hash: e.Hash, id: id}
 		costs[hashCost(e.Hash)]++
@@ -259,4 +277,33 @@ func hashCost(h string) int {
 		return c
 	}
 	return int(h[4]-'0')*10 + int(h[5]-'0')
+}
+
+// maxNamedMissing bounds how many missing users an error lists.
+const maxNamedMissing = 20
+
+// checkUnlisted fails closed: with a users file, an htpasswd user it does
+// not list would otherwise get every tenant and database unnoticed.
+func checkUnlisted(entries []HtpasswdEntry, byID map[string]*UserEntry, src Sources) error {
+	if src.UsersFile == "" || src.UnlistedUsers != "" {
+		return nil
+	}
+	var missing []string
+	n := 0
+	for _, e := range entries {
+		if byID[e.User] == nil {
+			n++
+			if len(missing) < maxNamedMissing {
+				missing = append(missing, strconv.Quote(e.User))
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	more := ""
+	if n > len(missing) {
+		more = fmt.Sprintf(" and %d more", n-len(missing))
+	}
+	return fileErr(src.UsersFile, 0, "", "htpasswd users not listed: %s%s; list them, or set unlisted_users to all (every tenant and database) or deny", strings.Join(missing, ", "), more)
 }
