@@ -1,13 +1,8 @@
 package chromaauth
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -18,20 +13,22 @@ import (
 )
 
 // maxOwners bounds how many collection ids the gateway remembers the
-// tenant and database of.
+// tenant, database and name of.
 const maxOwners = 100000
 
-// authorizeAndServe is the authorization half: it answers the identity
-// endpoint, keeps a scoped user inside its tenant and databases, applies
-// RBAC when configured, and forwards what passes. A user of every tenant
-// and database, without RBAC, needs none of it but the identity answer, so
-// the route is not classified for them (it is, lazily, if a placeholder
-// asks for the action).
+// authorizeAndServe is the authorization half. A caller of every tenant,
+// database and collection, without RBAC, needs none of it but the identity
+// answer, so its route is not even classified. Anyone else's request is
+// classified once (reading the body at most once, when the route's action
+// or scope is in it) and judged by the request's one policy snapshot:
+// first the checks that need nothing but the request (scope, RBAC, grants
+// on names), so a request the role already refuses costs no upstream call;
+// then the collections it names by id, whose owner and name may need one
+// shared lookup upstream.
 func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
-	rbac := pol.rbac
-	scoped := !id.AllTenants() || !id.AllDatabases()
-	if rbac == nil && !scoped {
+	scoped := id.Scoped()
+	if pol.rbac == nil && !scoped {
 		if isIdentityRequest(r) {
 			return answerIdentity(w, id)
 		}
@@ -42,34 +39,118 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		overwriteSingleton(r, id)
 	}
 	rt, err := authz.Classify(r)
-	if err != nil {
-		if errors.Is(err, authz.ErrBodyTooLarge) {
-			return writeJSON(w, http.StatusRequestEntityTooLarge, []byte(`{"error":"InvalidArgumentError","message":"Request body too large for the gateway to inspect"}`))
-		}
-		return writeJSON(w, http.StatusBadRequest, []byte(`{"error":"InvalidArgumentError","message":"Unreadable request body"}`))
-	}
 	vars.route = &rt
+	if err != nil {
+		return h.refuseBody(w, r, id, err)
+	}
 	if rt.Identity {
 		return answerIdentity(w, id)
 	}
-	if err := authz.CheckScope(id, rt); err != nil {
-		return h.forbid(w, r, id.User, err.Error())
+	if err := h.checkRequest(pol, id, rt); err != nil {
+		return h.refuse(w, r, id, err)
 	}
-	if rt.CollectionByID && scoped {
-		if err := h.checkOwner(r, next, rt); err != nil {
-			return h.forbid(w, r, id.User, err.Error())
+	if scoped {
+		if err := h.checkCollectionIDs(r, next, id, &rt); err != nil {
+			return h.refuse(w, r, id, err)
 		}
 	}
-	if rbac != nil {
-		if err := rbac.Authorize(id, rt); err != nil {
-			return h.forbid(w, r, id.User, err.Error())
-		}
+	if authz.Filtered(id, rt) {
+		return h.serveFiltered(w, r, next, id, rt)
 	}
 	countRequest(resultAllowed)
 	if scoped && learnsOwners(rt.Action) {
-		return h.serveLearning(w, r, next)
+		return h.serveLearning(w, r, next, rt)
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// checkRequest runs the checks that need nothing but the request: scope,
+// RBAC and the collection grants of what the route names by name.
+func (h *ChromaAuth) checkRequest(pol *policy, id *providers.Identity, rt authz.Route) error {
+	if err := authz.CheckScope(id, rt); err != nil {
+		return err
+	}
+	if pol.rbac != nil {
+		if err := pol.rbac.Authorize(id, rt); err != nil {
+			return err
+		}
+	}
+	return authz.CheckGrants(id, rt)
+}
+
+// checkCollectionIDs makes sure every collection the route names by id (in
+// its path, or in its body) lives in the tenant and database of the path,
+// and that the caller's grants cover it. Chroma 1.x looks such collections
+// up by id alone, so without this a user of one tenant who learns another
+// tenant's collection id could use it through its own path. What the
+// gateway does not know yet it looks up upstream, waiting for the one
+// lookup in flight.
+func (h *ChromaAuth) checkCollectionIDs(r *http.Request, next caddyhttp.Handler, id *providers.Identity, rt *authz.Route) error {
+	if rt.Collection != "" && !rt.CollectionByID {
+		rt.CollectionName = rt.Collection
+	}
+	if !rt.CollectionByID && len(rt.BodyIDs) == 0 {
+		return nil
+	}
+	f := &proxyFetcher{h: h, r: r, next: next}
+	if rt.CollectionByID {
+		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, rt.Collection)
+		if err != nil {
+			return err
+		}
+		rt.CollectionName = w.Name
+		if err := authz.CheckGrantsOwner(id, *rt, rt.Collection, w, false); err != nil {
+			return err
+		}
+	}
+	for _, bodyID := range rt.BodyIDs {
+		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, bodyID)
+		if err != nil {
+			return err
+		}
+		if err := authz.CheckGrantsOwner(id, *rt, bodyID, w, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Answers of the gateway itself when it cannot decide.
+var (
+	bodyLookupUnavailable = []byte(`{"error":"ServiceUnavailable","message":"Chroma did not answer the gateway's collection lookup; retry shortly"}`)
+	bodyTooLarge          = []byte(`{"error":"InvalidArgumentError","message":"Request body too large for the gateway to inspect"}`)
+)
+
+// refuse answers a request the checks did not pass: 403 for a refusal,
+// 503 with Retry-After when the upstream did not answer a lookup the
+// decision needed (never a 403 that blames the caller).
+func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, id *providers.Identity, err error) error {
+	var d *authz.Denied
+	if errors.As(err, &d) {
+		if d.Detail != "" {
+			h.logger.Debug("collection grant refused", zap.String("user", id.User), zap.String("detail", d.Detail))
+		}
+		return h.forbid(w, r, id.User, d.Reason)
+	}
+	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(err))
+	countRequest(resultBusy)
+	w.Header().Set("Retry-After", "2")
+	return writeJSON(w, http.StatusServiceUnavailable, bodyLookupUnavailable)
+}
+
+// refuseBody answers a request whose body the gateway needed but could
+// not use: too large, unreadable, or not what the route takes.
+func (h *ChromaAuth) refuseBody(w http.ResponseWriter, r *http.Request, id *providers.Identity, err error) error {
+	h.logDenied(r, "unreadable_body", id.User, err.Error())
+	countRequest(resultDenied)
+	if errors.Is(err, authz.ErrBodyTooLarge) {
+		return writeJSON(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
+	}
+	msg := "Unreadable request body"
+	if errors.Is(err, authz.ErrBadBody) {
+		msg = err.Error()
+	}
+	return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", msg))
 }
 
 // answerIdentity answers GET /api/v2/auth/identity for the caller.
@@ -86,109 +167,4 @@ func isIdentityRequest(r *http.Request) bool {
 		return false
 	}
 	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
-}
-
-// checkOwner makes sure the collection a by-id route names lives in the
-// tenant and database of the path. Chroma 1.x looks such collections up by
-// id alone, so without this a user of one tenant who learns another
-// tenant's collection id could read and write it through its own path.
-// What the gateway does not know yet it learns by listing the path's
-// database through the upstream, as the caller's own request would.
-func (h *ChromaAuth) checkOwner(r *http.Request, next caddyhttp.Handler, rt authz.Route) error {
-	err := h.owners.Check(rt)
-	if !errors.Is(err, authz.ErrOwnerUnknown) {
-		return err
-	}
-	// An unknown id costs a listing of the database; a user sending many
-	// made-up ids gets at most one listing per database and interval.
-	if h.listings.allow(rt.Tenant+"\x00"+rt.Database, time.Now()) {
-		if lerr := h.learnOwners(r, next, rt.Tenant, rt.Database); lerr != nil {
-			h.logger.Warn("cannot list collections to check a collection's owner", zap.Error(lerr))
-		}
-	}
-	err = h.owners.Check(rt)
-	if errors.Is(err, authz.ErrOwnerUnknown) {
-		return fmt.Errorf("collection is not in tenant %q, database %q", rt.Tenant, rt.Database)
-	}
-	return err
-}
-
-const ownersPage = 1000
-
-// relistInterval is how soon the same database may be listed again to
-// learn the owner of a collection id the gateway does not know.
-const relistInterval = 2 * time.Second
-
-// listingLimiter remembers when each database was last listed.
-type listingLimiter struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-func (l *listingLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last == nil || len(l.last) > maxOwners {
-		l.last = make(map[string]time.Time)
-	}
-	if t, ok := l.last[key]; ok && now.Sub(t) < relistInterval {
-		return false
-	}
-	l.last[key] = now
-	return true
-}
-
-// learnOwners lists the collections of tenant/database through the rest of
-// the handler chain (the reverse proxy) and remembers where each lives.
-func (h *ChromaAuth) learnOwners(r *http.Request, next caddyhttp.Handler, tenant, database string) error {
-	path := "/api/v2/tenants/" + url.PathEscape(tenant) + "/databases/" + url.PathEscape(database) + "/collections"
-	for offset := 0; offset < maxOwners; offset += ownersPage {
-		sub := r.Clone(r.Context())
-		sub.Method = http.MethodGet
-		sub.URL = &url.URL{Path: path, RawQuery: fmt.Sprintf("limit=%d&offset=%d", ownersPage, offset)}
-		sub.RequestURI = sub.URL.RequestURI()
-		sub.Body = http.NoBody
-		sub.GetBody = nil
-		sub.ContentLength = 0
-		for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Accept-Encoding", "Expect"} {
-			sub.Header.Del(k)
-		}
-		sub.Header.Set("Accept", "application/json")
-		rec := &bufferWriter{header: make(http.Header)}
-		if err := next.ServeHTTP(rec, sub); err != nil {
-			return err
-		}
-		if rec.status != 0 && rec.status != http.StatusOK {
-			return fmt.Errorf("listing collections: status %d", rec.status)
-		}
-		if n := h.owners.LearnJSON(rec.body.Bytes()); n < ownersPage {
-			return nil
-		}
-	}
-	return nil
-}
-
-// bufferWriter catches an internal sub-request's response.
-type bufferWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-const maxSubResponse = 32 << 20
-
-func (b *bufferWriter) Header() http.Header { return b.header }
-func (b *bufferWriter) WriteHeader(s int) {
-	if b.status == 0 {
-		b.status = s
-	}
-}
-func (b *bufferWriter) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	if b.body.Len()+len(p) > maxSubResponse {
-		return 0, errors.New("sub-response too large")
-	}
-	return b.body.Write(p)
 }

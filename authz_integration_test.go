@@ -164,7 +164,7 @@ func TestCollectionByIDMustLiveInThePathsDatabase(t *testing.T) {
 	// A collection the user just created is known from the create answer:
 	// used by id at once, with no listing, even inside the relist interval.
 	up.reset()
-	resp, body = g.do(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", bearer("tok-acme-admin"))
+	resp, body = g.doBody(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", `{"name":"new"}`, bearer("tok-acme-admin"))
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	var created struct{ ID string }
 	require.NoError(t, json.Unmarshal([]byte(body), &created))
@@ -192,7 +192,7 @@ func TestRBACAndPlaceholders(t *testing.T) {
 	coll := "/api/v2/tenants/acme/databases/prod/collections/my-coll"
 	resp, body := g.do(t, "GET", coll, bearer("tok-acme-reader"))
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	resp, body = g.do(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", bearer("tok-acme-reader"))
+	resp, body = g.doBody(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", `{"name":"x"}`, bearer("tok-acme-reader"))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Equal(t, "Forbidden: db:create_collection", forbiddenMessage(t, body))
 
@@ -204,7 +204,7 @@ func TestRBACAndPlaceholders(t *testing.T) {
 	r2.Body.Close()
 	assert.Equal(t, http.StatusForbidden, r2.StatusCode)
 
-	resp, body = g.do(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", bearer("tok-acme-admin"))
+	resp, body = g.doBody(t, "POST", "/api/v2/tenants/acme/databases/prod/collections", `{"name":"x"}`, bearer("tok-acme-admin"))
 	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
 	// unknown routes are denied when RBAC is on, even for admins
 	resp, body = g.do(t, "GET", "/api/v2/some-new-endpoint", bearer("tok-root"))
@@ -219,6 +219,7 @@ func TestRBACAndPlaceholders(t *testing.T) {
 	assert.Equal(t, "alice@acme", seen[1].User)
 	assert.Equal(t, "admin", seen[1].Role, "role from the users file")
 	assert.Equal(t, "db:create_collection", seen[1].Action)
+	assert.Equal(t, `{"name":"x"}`, seen[1].Body, "the body Chroma receives is the one sent")
 }
 
 func TestSingletonOverwriteSendsDefaultsToTheUsersOwn(t *testing.T) {

@@ -140,7 +140,7 @@ type ChromaAuth struct {
 	auth        *providers.Authenticator
 	policy      *atomic.Pointer[policy] // the policy in force; see policy
 	owners      *authz.Owners
-	listings    *listingLimiter
+	resolver    *authz.Resolver
 	limiter     *failureLimiter
 	stopWatch   func()
 	logger      *zap.Logger
@@ -183,7 +183,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	})
 	trackAuthenticator(h.auth, true)
 	h.owners = authz.NewOwners(maxOwners)
-	h.listings = new(listingLimiter)
+	h.resolver = authz.NewResolver(h.owners)
 	perMinute := h.FailuresPerMinute
 	if perMinute == 0 {
 		perMinute = DefaultFailuresPerMinute

@@ -32,6 +32,9 @@ type upstream struct {
 	// collections answers GET /api/v2/tenants/{t}/databases/{d}/collections
 	// like Chroma: key "t/d", value the collection ids there.
 	collections map[string][]string
+	// byID makes it answer GET .../collections/by-id/{id} as Chroma
+	// 1.5.7+ does; without it, a bare 404 as older releases.
+	byID bool
 }
 
 type seenRequest struct {
@@ -67,6 +70,27 @@ func newUpstream(t *testing.T) *upstream {
 			u.collections[parts[4]+"/"+parts[6]] = append(u.collections[parts[4]+"/"+parts[6]], id)
 			u.mu.Unlock()
 			_ = json.NewEncoder(w).Encode(map[string]string{"id": id, "name": "new", "tenant": parts[4], "database": parts[6]})
+			return
+		}
+		if r.Method == "GET" && len(parts) == 10 && parts[7] == "collections" && parts[8] == "by-id" && colls != nil {
+			// Chroma 1.5.7+ answers a collection by id; older ones have no
+			// such route: axum's bare 404.
+			if !u.byID {
+				w.Header().Del("Content-Type")
+				w.WriteHeader(http.StatusNotFound)
+				return
+			}
+			for key, ids := range colls {
+				for _, id := range ids {
+					if id == parts[9] {
+						t, d, _ := strings.Cut(key, "/")
+						_ = json.NewEncoder(w).Encode(map[string]string{"id": id, "name": "c-" + id[:4], "tenant": t, "database": d})
+						return
+					}
+				}
+			}
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"NotFoundError","message":"Collection not found"}`))
 			return
 		}
 		if r.Method == "GET" && len(parts) == 8 && parts[3] == "tenants" && parts[5] == "databases" && parts[7] == "collections" && colls != nil {
@@ -172,7 +196,17 @@ func waitListening(t *testing.T, addr string) {
 // do sends a request with the given headers.
 func (g *gateway) do(t *testing.T, method, path string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, g.URL+path, nil)
+	return g.doBody(t, method, path, "", hdr)
+}
+
+// doBody sends a request with a body ("" for none).
+func (g *gateway) doBody(t *testing.T, method, path, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, g.URL+path, rd)
 	require.NoError(t, err)
 	for k, v := range hdr {
 		req.Header.Set(k, v)

@@ -16,7 +16,8 @@ import (
 func learnsOwners(action string) bool {
 	switch action {
 	case authz.ActionCreateCollection, authz.ActionGetOrCreateCollection,
-		authz.ActionGetCollection, authz.ActionForkCollection, authz.ActionListCollections:
+		authz.ActionGetCollection, authz.ActionForkCollection, authz.ActionListCollections,
+		authz.ActionUpdateCollection:
 		return true
 	}
 	return false
@@ -56,15 +57,20 @@ func (l *learningWriter) Write(p []byte) (int, error) {
 	return l.ResponseWriterWrapper.Write(p)
 }
 
-// serveLearning forwards r and learns collection owners from the answer.
-func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+// serveLearning forwards r and learns collection owners from the answer;
+// a rename that succeeded changes the name the gateway knows, so grants
+// judge the collection by its new name from the next request on.
+func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rt authz.Route) error {
 	// These answers are small JSON: ask for them uncompressed, so that they
 	// can be read (the client may still get them compressed by Caddy's own
 	// encode handler, which runs outside this one).
 	r.Header.Del("Accept-Encoding")
 	lw := &learningWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := next.ServeHTTP(lw, r)
-	if !lw.over && lw.status >= 200 && lw.status < 300 && lw.body.Len() > 0 {
+	ok := lw.status == 0 || (lw.status >= 200 && lw.status < 300)
+	if ok && rt.Action == authz.ActionUpdateCollection && rt.NewName != "" {
+		h.owners.Rename(rt.Collection, rt.NewName)
+	} else if ok && !lw.over && lw.body.Len() > 0 {
 		h.owners.LearnJSON(lw.body.Bytes())
 	}
 	return err

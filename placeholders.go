@@ -51,10 +51,13 @@ func (v *requestVars) get(key string) (any, bool) {
 }
 
 // classified is the request's route. When the handler did not need it, it
-// is worked out on first use; Classify puts back any body it reads.
+// is worked out on first use from the method and path alone: a placeholder
+// may be read after the proxy has copied the request, and must never read
+// (and so empty) the body that Chroma receives. The action of a create is
+// then db:create_collection even when the body asks get_or_create.
 func (v *requestVars) classified() *authz.Route {
 	if v.route == nil {
-		rt, _ := authz.Classify(v.r)
+		rt := authz.ClassifyPath(v.r.Method, v.r.URL)
 		v.route = &rt
 	}
 	return v.route

@@ -3,6 +3,7 @@ package chromaauth
 import (
 	"net/http"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
@@ -10,6 +11,13 @@ import (
 // ServeHTTP lets public routes and authenticated, authorized requests
 // through, and answers everything else itself: 401, 403, 429 or 503.
 func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if authz.IsPreflight(r) {
+		// A browser's CORS preflight never carries credentials; Chroma
+		// answers it from its cors_allow_origins without running anything.
+		h.stripCredentials(r)
+		countRequest(resultPublic)
+		return next.ServeHTTP(w, r)
+	}
 	if h.isPublic(r) {
 		h.stripCredentials(r)
 		countRequest(resultPublic)

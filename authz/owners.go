@@ -1,100 +1,122 @@
 package authz
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
 )
 
 // ErrOwnerUnknown is returned by Owners.Check when the collection's tenant
-// and database are not known yet: the caller should list the collections
-// of the route's tenant and database upstream (GET
-// /api/v2/tenants/{t}/databases/{d}/collections, paging with limit and
-// offset), feed the answers to Owners.LearnJSON and check again.
+// and database are not known yet: the caller should resolve it (Resolver)
+// and check again.
 var ErrOwnerUnknown = errors.New("collection owner unknown")
 
+// Owner is where a collection lives, and its name.
+type Owner struct {
+	Tenant, Database, Name string
+}
+
 // Owners remembers which tenant and database each collection id belongs
-// to. Chroma 1.x releases before the fix of CVE-2026-45830/45832 (among
-// them 1.0.x) look the collection of a CollectionByID route up by its UUID
-// alone, so a caller scoped to acme/prod could reach another tenant's
-// collection through its own path; the gateway closes that hole by checking
-// the owner of the id before forwarding.
+// to, and its name. Chroma 1.x releases before the fix of
+// CVE-2026-45830/45832 (among them 1.0.x) look the collection of a
+// CollectionByID route up by its UUID alone, so a caller scoped to
+// acme/prod could reach another tenant's collection through its own path;
+// the gateway closes that hole by checking the owner of the id before
+// forwarding, and judges collection grants by the name.
 //
 // A collection never moves to another database and UUIDs are not reused,
-// so what Owners learns stays true; it only forgets, all at once, when it
-// holds max ids. Owners is safe for concurrent use.
+// so tenant and database stay true; the name changes with a rename, which
+// the gateway records (Rename) when it passes one. Owners forgets, all at
+// once, when it holds max ids. Owners is safe for concurrent use.
 type Owners struct {
 	mu  sync.Mutex
 	max int
-	m   map[string]owner
+	m   map[string]Owner
 }
-
-type owner struct{ tenant, database string }
 
 // NewOwners makes an Owners holding at most max ids (at least 1).
 func NewOwners(max int) *Owners {
 	if max < 1 {
 		max = 1
 	}
-	return &Owners{max: max, m: map[string]owner{}}
+	return &Owners{max: max, m: map[string]Owner{}}
 }
 
-// Learn records that collection id lives in tenant/database. Ids that are
-// not UUIDs and empty names are ignored.
-func (o *Owners) Learn(id, tenant, database string) {
+// Learn records that collection id lives in tenant/database, under name
+// ("" when not known). Ids that are not UUIDs and empty tenants or
+// databases are ignored.
+func (o *Owners) Learn(id, tenant, database string, name ...string) {
 	key, ok := CanonicalUUID(id)
 	if !ok || tenant == "" || database == "" {
 		return
 	}
+	w := Owner{Tenant: tenant, Database: database}
+	if len(name) > 0 {
+		w.Name = name[0]
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if _, seen := o.m[key]; !seen && len(o.m) >= o.max {
-		o.m = map[string]owner{}
+		o.m = map[string]Owner{}
 	}
-	o.m[key] = owner{tenant, database}
+	o.m[key] = w
+}
+
+// Rename records the new name of a known collection.
+func (o *Owners) Rename(id, name string) {
+	key, ok := CanonicalUUID(id)
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if w, seen := o.m[key]; seen {
+		w.Name = name
+		o.m[key] = w
+	}
+}
+
+// Forget drops what is known of collection id.
+func (o *Owners) Forget(id string) {
+	if key, ok := CanonicalUUID(id); ok {
+		o.mu.Lock()
+		delete(o.m, key)
+		o.mu.Unlock()
+	}
 }
 
 // Lookup returns the tenant and database of collection id, when known.
 func (o *Owners) Lookup(id string) (tenant, database string, ok bool) {
+	w, ok := o.Get(id)
+	return w.Tenant, w.Database, ok
+}
+
+// Get returns what is known of collection id.
+func (o *Owners) Get(id string) (Owner, bool) {
 	key, valid := CanonicalUUID(id)
 	if !valid {
-		return "", "", false
+		return Owner{}, false
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w, ok := o.m[key]
-	return w.tenant, w.database, ok
+	return w, ok
 }
 
 // LearnJSON learns from an upstream answer holding a Chroma collection
-// ({"id":…, "tenant":…, "database":…, …}) or a list of them, as the list,
-// get and create collection routes answer. It returns how many it learned.
+// ({"id":…, "name":…, "tenant":…, "database":…, …}) or a list of them, as
+// the list, get and create collection routes answer. It returns how many
+// it learned.
 func (o *Owners) LearnJSON(body []byte) int {
-	type coll struct {
-		ID       string `json:"id"`
-		Tenant   string `json:"tenant"`
-		Database string `json:"database"`
-	}
-	var list []coll
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		if json.Unmarshal(trimmed, &list) != nil {
-			return 0
-		}
-	} else {
-		var one coll
-		if json.Unmarshal(trimmed, &one) != nil {
-			return 0
-		}
-		list = append(list, one)
+	list, ok := ParseCollections(body)
+	if !ok {
+		return 0
 	}
 	n := 0
 	for _, c := range list {
 		if _, ok := CanonicalUUID(c.ID); ok && c.Tenant != "" && c.Database != "" {
-			o.Learn(c.ID, c.Tenant, c.Database)
+			o.Learn(c.ID, c.Tenant, c.Database, c.Name)
 			n++
 		}
 	}
@@ -109,17 +131,25 @@ func (o *Owners) Check(rt Route) error {
 	if !rt.CollectionByID {
 		return nil
 	}
-	if _, ok := CanonicalUUID(rt.Collection); !ok {
-		return deny("collection id %s is not a UUID", shown(rt.Collection))
+	_, err := o.CheckID(rt.Collection, rt.Tenant, rt.Database)
+	return err
+}
+
+// CheckID checks that collection id lives in tenant/database and returns
+// what is known of it: a *Denied when it lives elsewhere or is no UUID,
+// ErrOwnerUnknown when it is not known yet.
+func (o *Owners) CheckID(id, tenant, database string) (Owner, error) {
+	if _, ok := CanonicalUUID(id); !ok {
+		return Owner{}, deny("collection id %s is not a UUID", shown(id))
 	}
-	t, d, ok := o.Lookup(rt.Collection)
+	w, ok := o.Get(id)
 	if !ok {
-		return ErrOwnerUnknown
+		return Owner{}, ErrOwnerUnknown
 	}
-	if t != rt.Tenant || d != rt.Database {
-		return deny("collection %s is not in tenant %s, database %s", shown(rt.Collection), shown(rt.Tenant), shown(rt.Database))
+	if w.Tenant != tenant || w.Database != database {
+		return Owner{}, deny("collection %s is not in tenant %s, database %s", shown(id), shown(tenant), shown(database))
 	}
-	return nil
+	return w, nil
 }
 
 // CanonicalUUID returns s in lower-case hyphenated form when it is a UUID

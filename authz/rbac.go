@@ -168,8 +168,16 @@ func (p *RBAC) Authorize(id *providers.Identity, rt Route) error {
 	if rt.Public || rt.Identity || rt.Action == "" {
 		return nil
 	}
+	if rt.IDOnly {
+		return deny("%s names its object by id alone", rt.Name)
+	}
 	if !p.Allowed(id, rt.Action) {
 		return deny("%s", rt.Action)
+	}
+	for _, a := range rt.Extra {
+		if !p.Allowed(id, a) {
+			return deny("%s", a)
+		}
 	}
 	return nil
 }

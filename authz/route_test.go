@@ -60,7 +60,6 @@ func TestClassifyEveryRoute(t *testing.T) {
 		{"POST", "/api/v2/tenants/acme/databases", `{"name":"dev"}`, want{action: "db:create_database", tenant: "acme", database: "dev"}},
 		{"GET", tp, "", want{action: "db:get_database", tenant: "acme", database: "prod"}},
 		{"DELETE", tp, "", want{action: "db:delete_database", tenant: "acme", database: "prod"}},
-		{"GET", "/api/v2/tenants/acme/databases/by-id/" + cid, "", want{action: "db:get_database", tenant: "acme"}},
 		// v2: collections of a database
 		{"GET", tp + "/collections", "", want{action: "db:list_collections", tenant: "acme", database: "prod"}},
 		{"POST", tp + "/collections", `{"name":"docs"}`, want{action: "db:create_collection", tenant: "acme", database: "prod"}},
@@ -85,12 +84,13 @@ func TestClassifyEveryRoute(t *testing.T) {
 		{"GET", cp + "/count", "", want{action: "collection:count", tenant: "acme", database: "prod", collection: cid, byID: true}},
 		{"GET", cp + "/indexing_status", "", want{action: "collection:count", tenant: "acme", database: "prod", collection: cid, byID: true}},
 		{"POST", cp + "/conditional/get", "{}", want{action: "collection:get", tenant: "acme", database: "prod", collection: cid, byID: true}},
-		{"POST", cp + "/conditional/commit", "{}", want{action: "collection:update", tenant: "acme", database: "prod", collection: cid, byID: true}},
-		{"POST", cp + "/functions/attach", "{}", want{action: "collection:create_attached_function", tenant: "acme", database: "prod", collection: cid, byID: true}},
+		{"POST", cp + "/conditional/commit", `{"operations":[{"operation":"update"}]}`, want{action: "collection:update", tenant: "acme", database: "prod", collection: cid, byID: true}},
+		{"POST", cp + "/functions/attach", `{"name":"f","function_id":"x","output_collection":"out"}`, want{action: "collection:create_attached_function", tenant: "acme", database: "prod", collection: cid, byID: true}},
 		{"GET", cp + "/functions/summarize", "", want{action: "collection:get_collection", tenant: "acme", database: "prod", collection: cid, byID: true}},
 		{"POST", cp + "/attached_functions/summarize/detach", "{}", want{action: "collection:remove_attached_function", tenant: "acme", database: "prod", collection: cid, byID: true}},
-		{"POST", cp + "/attached_functions/summarize/add_input", "{}", want{action: "collection:create_attached_function", tenant: "acme", database: "prod", collection: cid, byID: true}},
+		{"POST", cp + "/attached_functions/summarize/add_input", `{"input_collection_id":"` + cid + `"}`, want{action: "collection:create_attached_function", tenant: "acme", database: "prod", collection: cid, byID: true}},
 		{"POST", tp + "/attached_functions/" + cid + "/detach", "{}", want{action: "collection:remove_attached_function", tenant: "acme", database: "prod"}},
+		{"POST", cp + "/conditional/commit", `{"operations":[]}`, want{action: "collection:get", tenant: "acme", database: "prod", collection: cid, byID: true}},
 
 		// v1: public, authentication-only, identity
 		{"GET", "/api/v1", "", want{public: true}},
@@ -269,9 +269,12 @@ func TestClassifyStaticWins(t *testing.T) {
 	assert.Equal(t, "v2 get_collection", rt.Name)
 	assert.Equal(t, "by-id", rt.Collection)
 
+	// Chroma has no databases/by-id route: this lists the collections of
+	// a database called "by-id".
 	rt, _ = Classify(req("GET", "/api/v2/tenants/acme/databases/by-id/collections", ""))
-	assert.Equal(t, "v2 get_database_by_id", rt.Name)
-	assert.Equal(t, "", rt.Database)
+	assert.Equal(t, "v2 list_collections", rt.Name)
+	assert.Equal(t, ActionListCollections, rt.Action)
+	assert.Equal(t, "by-id", rt.Database)
 }
 
 func TestClassifyBodyScope(t *testing.T) {
@@ -279,41 +282,46 @@ func TestClassifyBodyScope(t *testing.T) {
 		name, method, path, body string
 		action, tenant, database string
 		unscoped                 bool
+		bad                      bool // ErrBadBody: the gateway cannot tell what the body asks
 	}{
-		{"tenant name", "POST", "/api/v2/tenants", `{"name":"beta"}`, ActionCreateTenant, "beta", "", false},
-		{"escaped name", "POST", "/api/v2/tenants", `{"name":"b\u0065ta"}`, ActionCreateTenant, "beta", "", false},
-		{"last name wins", "POST", "/api/v2/tenants", `{"name":"acme","name":"beta"}`, ActionCreateTenant, "beta", "", false},
-		{"no name", "POST", "/api/v2/tenants", `{}`, ActionCreateTenant, "", "", true},
-		{"empty name", "POST", "/api/v2/tenants", `{"name":""}`, ActionCreateTenant, "", "", true},
-		{"number name", "POST", "/api/v2/tenants", `{"name":1}`, ActionCreateTenant, "", "", true},
-		{"not JSON", "POST", "/api/v2/tenants", `name=beta`, ActionCreateTenant, "", "", true},
-		{"array", "POST", "/api/v2/tenants", `[{"name":"beta"}]`, ActionCreateTenant, "", "", true},
-		{"truncated", "POST", "/api/v2/tenants", `{"name":"beta"`, ActionCreateTenant, "", "", true},
-		{"nested name ignored", "POST", "/api/v2/tenants", `{"x":{"name":"beta"}}`, ActionCreateTenant, "", "", true},
-		{"Name is not name", "POST", "/api/v2/tenants", `{"Name":"beta"}`, ActionCreateTenant, "", "", true},
-		{"empty body", "POST", "/api/v2/tenants", ``, ActionCreateTenant, "", "", true},
-		{"database name", "POST", "/api/v2/tenants/acme/databases", `{"name":"dev"}`, ActionCreateDatabase, "acme", "dev", false},
-		{"database no name", "POST", "/api/v2/tenants/acme/databases", `{}`, ActionCreateDatabase, "acme", "", true},
-		{"v1 database no name", "POST", "/api/v1/databases?tenant=acme&database=prod", `{}`, ActionCreateDatabase, "acme", "", true},
+		{"tenant name", "POST", "/api/v2/tenants", `{"name":"beta"}`, ActionCreateTenant, "beta", "", false, false},
+		{"escaped name", "POST", "/api/v2/tenants", `{"name":"b\u0065ta"}`, ActionCreateTenant, "beta", "", false, false},
+		{"last name wins", "POST", "/api/v2/tenants", `{"name":"acme","name":"beta"}`, ActionCreateTenant, "beta", "", false, false},
+		{"no name", "POST", "/api/v2/tenants", `{}`, ActionCreateTenant, "", "", true, false},
+		{"empty name", "POST", "/api/v2/tenants", `{"name":""}`, ActionCreateTenant, "", "", true, true},
+		{"number name", "POST", "/api/v2/tenants", `{"name":1}`, ActionCreateTenant, "", "", true, true},
+		{"not JSON", "POST", "/api/v2/tenants", `name=beta`, ActionCreateTenant, "", "", true, true},
+		{"array", "POST", "/api/v2/tenants", `[{"name":"beta"}]`, ActionCreateTenant, "", "", true, true},
+		{"truncated", "POST", "/api/v2/tenants", `{"name":"beta"`, ActionCreateTenant, "", "", true, true},
+		{"nested name ignored", "POST", "/api/v2/tenants", `{"x":{"name":"beta"}}`, ActionCreateTenant, "", "", true, false},
+		{"Name is not name", "POST", "/api/v2/tenants", `{"Name":"beta"}`, ActionCreateTenant, "", "", true, false},
+		{"empty body", "POST", "/api/v2/tenants", ``, ActionCreateTenant, "", "", true, true},
+		{"database name", "POST", "/api/v2/tenants/acme/databases", `{"name":"dev"}`, ActionCreateDatabase, "acme", "dev", false, false},
+		{"database no name", "POST", "/api/v2/tenants/acme/databases", `{}`, ActionCreateDatabase, "acme", "", true, false},
+		{"v1 database no name", "POST", "/api/v1/databases?tenant=acme&database=prod", `{}`, ActionCreateDatabase, "acme", "", true, false},
 		// get_or_create
-		{"goc true", "POST", tp + "/collections", `{"name":"d","get_or_create":true}`, ActionGetOrCreateCollection, "acme", "prod", false},
-		{"goc spaced", "POST", tp + "/collections", "{ \"get_or_create\" :\n true , \"name\":\"d\"}", ActionGetOrCreateCollection, "acme", "prod", false},
-		{"goc false", "POST", tp + "/collections", `{"name":"d","get_or_create":false}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc absent", "POST", tp + "/collections", `{"name":"d"}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc null", "POST", tp + "/collections", `{"name":"d","get_or_create":null}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc last wins", "POST", tp + "/collections", `{"get_or_create":false,"get_or_create":true}`, ActionGetOrCreateCollection, "acme", "prod", false},
-		{"goc last false", "POST", tp + "/collections", `{"get_or_create":true,"get_or_create":false}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc pydantic string", "POST", tp + "/collections", `{"get_or_create":"True"}`, ActionGetOrCreateCollection, "acme", "prod", false},
-		{"goc pydantic int", "POST", tp + "/collections", `{"get_or_create":1}`, ActionGetOrCreateCollection, "acme", "prod", false},
-		{"goc zero", "POST", tp + "/collections", `{"get_or_create":0}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc other case key", "POST", tp + "/collections", `{"GET_OR_CREATE":true}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc nested", "POST", tp + "/collections", `{"metadata":{"get_or_create":true}}`, ActionCreateCollection, "acme", "prod", false},
-		{"goc broken JSON", "POST", tp + "/collections", `{"get_or_create":true`, ActionCreateCollection, "acme", "prod", false},
+		{"goc true", "POST", tp + "/collections", `{"name":"d","get_or_create":true}`, ActionGetOrCreateCollection, "acme", "prod", false, false},
+		{"goc spaced", "POST", tp + "/collections", "{ \"get_or_create\" :\n true , \"name\":\"d\"}", ActionGetOrCreateCollection, "acme", "prod", false, false},
+		{"goc false", "POST", tp + "/collections", `{"name":"d","get_or_create":false}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc absent", "POST", tp + "/collections", `{"name":"d"}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc null", "POST", tp + "/collections", `{"name":"d","get_or_create":null}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc last wins", "POST", tp + "/collections", `{"get_or_create":false,"get_or_create":true}`, ActionGetOrCreateCollection, "acme", "prod", false, false},
+		{"goc last false", "POST", tp + "/collections", `{"get_or_create":true,"get_or_create":false}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc pydantic string", "POST", tp + "/collections", `{"get_or_create":"True"}`, ActionGetOrCreateCollection, "acme", "prod", false, false},
+		{"goc pydantic int", "POST", tp + "/collections", `{"get_or_create":1}`, ActionGetOrCreateCollection, "acme", "prod", false, false},
+		{"goc zero", "POST", tp + "/collections", `{"get_or_create":0}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc other case key", "POST", tp + "/collections", `{"GET_OR_CREATE":true}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc nested", "POST", tp + "/collections", `{"metadata":{"get_or_create":true}}`, ActionCreateCollection, "acme", "prod", false, false},
+		{"goc broken JSON", "POST", tp + "/collections", `{"get_or_create":true`, ActionCreateCollection, "acme", "prod", false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rt, err := Classify(req(c.method, c.path, c.body))
-			require.NoError(t, err)
+			if c.bad {
+				require.ErrorIs(t, err, ErrBadBody)
+			} else {
+				require.NoError(t, err)
+			}
 			require.True(t, rt.Known)
 			assert.Equal(t, c.action, rt.Action)
 			assert.Equal(t, c.tenant, rt.Tenant)
@@ -334,7 +342,9 @@ func TestClassifyRestoresBody(t *testing.T) {
 		for _, path := range []string{"/api/v2/tenants", tp + "/collections", "/api/v1/collections", cp + "/add"} {
 			r := req("POST", path, body)
 			_, err := Classify(r)
-			require.NoError(t, err, "body %d %s", i, path)
+			if err != nil {
+				require.ErrorIs(t, err, ErrBadBody, "body %d %s", i, path)
+			}
 			got, err := io.ReadAll(r.Body)
 			require.NoError(t, err)
 			assert.True(t, bytes.Equal([]byte(body), got), "body %d on %s changed", i, path)
@@ -363,7 +373,7 @@ func TestClassifyBodyTooLarge(t *testing.T) {
 	r = req("POST", "/api/v2/tenants", body)
 	rt, err = Classify(r)
 	require.ErrorIs(t, err, ErrBodyTooLarge)
-	assert.True(t, rt.Unscoped)
+	assert.True(t, rt.NeedsBody, "the route is left incomplete: the caller must refuse it")
 	assert.NotContains(t, err.Error(), "docs", "the error does not echo the body")
 
 	// Big bodies on routes that need no body are not read at all.
@@ -380,7 +390,7 @@ func TestClassifyUnreadableBody(t *testing.T) {
 	r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"name":`), iotest.ErrReader(errors.New("connection reset"))))
 	rt, err := Classify(r)
 	require.Error(t, err)
-	assert.True(t, rt.Unscoped)
+	assert.True(t, rt.NeedsBody, "the route is left incomplete: the caller must refuse it")
 	rest, _ := io.ReadAll(r.Body)
 	assert.Equal(t, `{"name":`, string(rest))
 }

@@ -9,7 +9,12 @@ import (
 // Denied is an authorization refusal. Its reason names the route, action,
 // tenant or database at stake, never a credential, so it is safe to show
 // the client.
-type Denied struct{ Reason string }
+type Denied struct {
+	Reason string
+	// Detail, when set, says more for the log than the client may learn
+	// (the name behind a collection id).
+	Detail string
+}
 
 func (d *Denied) Error() string { return d.Reason }
 
@@ -58,7 +63,7 @@ func CheckScope(id *providers.Identity, rt Route) error {
 	if id == nil {
 		return deny("no authenticated identity")
 	}
-	if id.AllTenants() && id.AllDatabases() {
+	if id.AllTenants() && id.AllDatabases() && id.Collections == nil {
 		return nil
 	}
 	if !rt.Known {
@@ -66,6 +71,9 @@ func CheckScope(id *providers.Identity, rt Route) error {
 	}
 	if rt.Public || rt.Identity {
 		return nil
+	}
+	if rt.IDOnly {
+		return deny("%s names its object by id alone; not allowed to a scoped user", rt.Name)
 	}
 	if rt.Unscoped {
 		return deny("%s does not name its tenant and database; not allowed to a scoped user", rt.Name)

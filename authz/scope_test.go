@@ -48,7 +48,6 @@ func TestCheckScopeMatrix(t *testing.T) {
 		{"POST", "/api/v2/tenants/acme/databases", `{"name":"dev"}`, true, false, true, false},
 		{"POST", "/api/v2/tenants/acme/databases", `{}`, true, false, false, false},
 		{"POST", "/api/v2/tenants/beta/databases", `{"name":"prod"}`, true, false, false, true},
-		{"GET", "/api/v2/tenants/acme/databases/by-id/" + cid, "", true, false, true, false},
 		{"GET", tp, "", true, true, true, true},
 		{"DELETE", tp, "", true, true, true, true},
 		{"GET", "/api/v2/tenants/acme/databases/dev", "", true, false, true, false},

@@ -1,0 +1,142 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// ErrUnavailable is returned (wrapped) by a Fetcher, and by
+// Resolver.Resolve, when the upstream did not answer a lookup: the caller
+// should answer 503 with Retry-After, never blame the client.
+var ErrUnavailable = errors.New("upstream did not answer the collection lookup")
+
+// Fetcher asks the upstream about collections and feeds what it learns to
+// the Owners it was made for. The gateway makes one per request, sending
+// sub-requests through the reverse proxy.
+type Fetcher interface {
+	// ByID looks collection id up in tenant/database with one request
+	// (Chroma 1.5.7+'s GET .../collections/by-id/{id}). supported is false
+	// when the upstream has no such route.
+	ByID(ctx context.Context, tenant, database, id string) (supported bool, err error)
+	// List lists every collection of tenant/database.
+	List(ctx context.Context, tenant, database string) error
+}
+
+// Resolver finds the owner of collection ids the gateway has not seen yet.
+// Every request for an unknown id waits for the one lookup in flight: one
+// per id where the upstream offers the by-id route, else one listing per
+// database, shared by all who need it and bounded in time. After a listing
+// the same database is not listed again for Relist, so made-up ids cannot
+// make the gateway list a database over and over.
+type Resolver struct {
+	Owners *Owners
+	// Timeout bounds one lookup. Default 10 s.
+	Timeout time.Duration
+	// Relist is how soon a database may be listed again. Default 2 s.
+	Relist time.Duration
+
+	noByID atomic.Bool // the upstream answered that it has no by-id route
+	flight singleflight.Group
+	mu     sync.Mutex
+	listed map[string]time.Time // database key → end of its last listing
+}
+
+// NewResolver resolves into owners.
+func NewResolver(owners *Owners) *Resolver {
+	return &Resolver{Owners: owners, Timeout: 10 * time.Second, Relist: 2 * time.Second}
+}
+
+// Resolve returns the owner of collection id, which a request addresses in
+// tenant/database: a *Denied when it is no UUID, lives elsewhere or cannot
+// be found there; ErrUnavailable (wrapped) when the upstream did not
+// answer; the context's error when the caller gave up.
+func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id string) (Owner, error) {
+	w, err := v.Owners.CheckID(id, tenant, database)
+	if !errors.Is(err, ErrOwnerUnknown) {
+		return w, err
+	}
+	if !v.noByID.Load() {
+		key := "id\x00" + tenant + "\x00" + database + "\x00" + id
+		res, err := v.shared(ctx, key, func(ctx context.Context) (any, error) {
+			return f.ByID(ctx, tenant, database, id)
+		})
+		if err != nil {
+			return Owner{}, err
+		}
+		if supported, _ := res.(bool); !supported {
+			v.noByID.Store(true)
+		}
+	}
+	if v.noByID.Load() {
+		if _, err := v.list(ctx, f, tenant, database); err != nil {
+			return Owner{}, err
+		}
+	}
+	w, err = v.Owners.CheckID(id, tenant, database)
+	if errors.Is(err, ErrOwnerUnknown) {
+		return Owner{}, deny("collection %s is not in tenant %s, database %s", shown(id), shown(tenant), shown(database))
+	}
+	return w, err
+}
+
+// list lists tenant/database unless it was listed less than Relist ago,
+// joining a listing already in flight.
+func (v *Resolver) list(ctx context.Context, f Fetcher, tenant, database string) (any, error) {
+	key := tenant + "\x00" + database
+	v.mu.Lock()
+	last, seen := v.listed[key]
+	v.mu.Unlock()
+	if seen && time.Since(last) < v.Relist {
+		return nil, nil
+	}
+	return v.shared(ctx, "db\x00"+key, func(ctx context.Context) (any, error) {
+		err := f.List(ctx, tenant, database)
+		if err == nil {
+			v.mu.Lock()
+			if v.listed == nil || len(v.listed) > maxTrackedListings {
+				v.listed = make(map[string]time.Time)
+			}
+			v.listed[key] = time.Now()
+			v.mu.Unlock()
+		}
+		return nil, err
+	})
+}
+
+// maxTrackedListings bounds the memory of when databases were listed.
+const maxTrackedListings = 100000
+
+// shared runs fn once for every caller of the same key at the same time.
+// The lookup runs on its own context, bounded by Timeout and not ended by
+// the leading caller going away (it still carries that caller's values,
+// which the proxy needs); each caller waits at most until its own context
+// ends.
+func (v *Resolver) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
+	ch := v.flight.DoChan(key, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.timeout())
+		defer cancel()
+		res, err := fn(lctx)
+		if err != nil && lctx.Err() != nil && !errors.Is(err, ErrUnavailable) {
+			err = errors.Join(ErrUnavailable, err)
+		}
+		return res, err
+	})
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (v *Resolver) timeout() time.Duration {
+	if v.Timeout > 0 {
+		return v.Timeout
+	}
+	return 10 * time.Second
+}
