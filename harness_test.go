@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,19 @@ type upstream struct {
 	// byID makes it answer GET .../collections/by-id/{id} as Chroma
 	// 1.5.7+ does; without it, a bare 404 as older releases.
 	byID bool
+	// names are the collections' names by id (default "c-" and the id's
+	// first four characters); listDelay slows every listing down.
+	names     map[string]string
+	listDelay time.Duration
+}
+
+func (u *upstream) nameOf(id string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if n, ok := u.names[id]; ok {
+		return n
+	}
+	return "c-" + id[:4]
 }
 
 type seenRequest struct {
@@ -84,7 +98,7 @@ func newUpstream(t *testing.T) *upstream {
 				for _, id := range ids {
 					if id == parts[9] {
 						t, d, _ := strings.Cut(key, "/")
-						_ = json.NewEncoder(w).Encode(map[string]string{"id": id, "name": "c-" + id[:4], "tenant": t, "database": d})
+						_ = json.NewEncoder(w).Encode(map[string]string{"id": id, "name": u.nameOf(id), "tenant": t, "database": d})
 						return
 					}
 				}
@@ -94,9 +108,18 @@ func newUpstream(t *testing.T) *upstream {
 			return
 		}
 		if r.Method == "GET" && len(parts) == 8 && parts[3] == "tenants" && parts[5] == "databases" && parts[7] == "collections" && colls != nil {
+			time.Sleep(u.listDelay)
 			var list []map[string]string
 			for _, id := range colls[parts[4]+"/"+parts[6]] {
-				list = append(list, map[string]string{"id": id, "name": "c-" + id[:4], "tenant": parts[4], "database": parts[6]})
+				list = append(list, map[string]string{"id": id, "name": u.nameOf(id), "tenant": parts[4], "database": parts[6]})
+			}
+			if q := r.URL.Query(); q.Get("offset") != "" {
+				off, _ := strconv.Atoi(q.Get("offset"))
+				lim, _ := strconv.Atoi(q.Get("limit"))
+				list = list[min(off, len(list)):]
+				if lim > 0 && lim < len(list) {
+					list = list[:lim]
+				}
 			}
 			if list == nil {
 				list = []map[string]string{}
