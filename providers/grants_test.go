@@ -53,10 +53,10 @@ func TestUsersFileCollections(t *testing.T) {
 	assert.Nil(t, users[2].Identity(ProviderToken).Collections)
 
 	for want, doc := range map[string]string{
-		`u.yaml:5: user "bot": collections: collection "docs": unknown access level "owner"`:            "users:\n  - id: bot\n    tokens: [t1]\n    collections:\n      docs: owner\n",
-		`"docs" given twice (first on line 5)`:                                        "users:\n  - id: bot\n    tokens: [t1]\n    collections:\n      docs: read\n      docs: write\n",
-		`want a map of collection name`:                                               "users:\n  - id: bot\n    tokens: [t1]\n    collections: [docs]\n",
-		`u.yaml:4: user "bot": collections: want a map of collection name or glob to`: "users:\n  - id: bot\n    tokens: [t1]\n    collections:\n",
+		`u.yaml:5: user "bot": collections: collection "docs": unknown access level "owner"`: "users:\n  - id: bot\n    tokens: [t1]\n    collections:\n      docs: owner\n",
+		`"docs" given twice (first on line 5)`:                                               "users:\n  - id: bot\n    tokens: [t1]\n    collections:\n      docs: read\n      docs: write\n",
+		`want a map of collection name`:                                                      "users:\n  - id: bot\n    tokens: [t1]\n    collections: [docs]\n",
+		`u.yaml:4: user "bot": collections: want a map of collection name or glob to`:        "users:\n  - id: bot\n    tokens: [t1]\n    collections:\n",
 	} {
 		_, err := ParseUsers("u.yaml", []byte(doc), true)
 		require.Error(t, err, want)
