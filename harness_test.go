@@ -60,7 +60,7 @@ type seenRequest struct {
 	Body          string
 }
 
-func newUpstream(t *testing.T) *upstream {
+func newUpstream(t testing.TB) *upstream {
 	u := &upstream{}
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -145,7 +145,7 @@ func (u *upstream) reset() {
 	u.mu.Unlock()
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
@@ -194,7 +194,7 @@ func loadCaddyfile(cfgText string) error {
 }
 
 // startGateway runs a site whose body is given, and stops it at the end.
-func startGateway(t *testing.T, body string) *gateway {
+func startGateway(t testing.TB, body string) *gateway {
 	t.Helper()
 	port := freePort(t)
 	require.NoError(t, loadCaddyfile(caddyfileSite(port, body)))
@@ -204,7 +204,7 @@ func startGateway(t *testing.T, body string) *gateway {
 	return g
 }
 
-func waitListening(t *testing.T, addr string) {
+func waitListening(t testing.TB, addr string) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.Dial("tcp", addr); err == nil {
