@@ -3,6 +3,7 @@ package chromaauth
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -15,6 +16,11 @@ import (
 // maxOwners bounds how many collection ids the gateway remembers the
 // tenant, database and name of.
 const maxOwners = 100000
+
+// nameMaxAge is how long a learned collection name is trusted for a
+// grant decision: a rename made on Chroma directly or through another
+// gateway is seen within it.
+const nameMaxAge = 10 * time.Second
 
 // authorizeAndServe is the authorization half. A caller of every tenant,
 // database and collection, without RBAC, needs none of it but the identity
@@ -93,8 +99,12 @@ func (h *ChromaAuth) checkCollectionIDs(r *http.Request, next caddyhttp.Handler,
 		return nil
 	}
 	f := &proxyFetcher{h: h, r: r, next: next}
+	var maxAge time.Duration
+	if id.Collections != nil {
+		maxAge = nameMaxAge
+	}
 	if rt.CollectionByID {
-		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, rt.Collection)
+		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, rt.Collection, maxAge)
 		if err != nil {
 			return err
 		}
@@ -104,7 +114,7 @@ func (h *ChromaAuth) checkCollectionIDs(r *http.Request, next caddyhttp.Handler,
 		}
 	}
 	for _, bodyID := range rt.BodyIDs {
-		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, bodyID)
+		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, bodyID, maxAge)
 		if err != nil {
 			return err
 		}

@@ -73,7 +73,7 @@ func TestCheckGrantsByName(t *testing.T) {
 func TestCheckGrantsOwner(t *testing.T) {
 	id := botIdentity(t)
 	at := func(method, path, body, name string, inBody bool) error {
-		return CheckGrantsOwner(id, classify(t, method, path, body), cid, Owner{"acme", "prod", name}, inBody)
+		return CheckGrantsOwner(id, classify(t, method, path, body), cid, Owner{Tenant: "acme", Database: "prod", Name: name}, inBody)
 	}
 	assert.NoError(t, at("POST", cp+"/query", "{}", "docs", false))
 	assert.Error(t, at("POST", cp+"/add", "{}", "docs", false), "read is not write")
@@ -152,7 +152,7 @@ func (f *fakeFetcher) List(ctx context.Context, tenant, database string) error {
 
 func TestResolverSharesOneLookup(t *testing.T) {
 	o := NewOwners(100)
-	f := &fakeFetcher{owners: o, delay: 50 * time.Millisecond, colls: map[string]Owner{cid: {"acme", "prod", "docs"}}}
+	f := &fakeFetcher{owners: o, delay: 50 * time.Millisecond, colls: map[string]Owner{cid: {Tenant: "acme", Database: "prod", Name: "docs"}}}
 	v := NewResolver(o)
 	var wg sync.WaitGroup
 	errs := make([]error, 64)
@@ -160,7 +160,7 @@ func TestResolverSharesOneLookup(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			w, err := v.Resolve(context.Background(), f, "acme", "prod", cid)
+			w, err := v.Resolve(context.Background(), f, "acme", "prod", cid, 0)
 			if err == nil && w.Name != "docs" {
 				err = fmt.Errorf("name %q", w.Name)
 			}
@@ -174,7 +174,7 @@ func TestResolverSharesOneLookup(t *testing.T) {
 	assert.Equal(t, int32(1), f.lists.Load(), "one listing for the whole burst")
 
 	// Made-up ids right after: no new listing within Relist.
-	_, err := v.Resolve(context.Background(), f, "acme", "prod", "11111111-2222-4333-8444-555555555555")
+	_, err := v.Resolve(context.Background(), f, "acme", "prod", "11111111-2222-4333-8444-555555555555", 0)
 	var d *Denied
 	assert.ErrorAs(t, err, &d)
 	assert.Equal(t, int32(1), f.lists.Load())
@@ -182,30 +182,53 @@ func TestResolverSharesOneLookup(t *testing.T) {
 
 func TestResolverUnavailableAndRecovery(t *testing.T) {
 	o := NewOwners(100)
-	f := &fakeFetcher{owners: o, colls: map[string]Owner{cid: {"acme", "prod", "docs"}}}
+	f := &fakeFetcher{owners: o, colls: map[string]Owner{cid: {Tenant: "acme", Database: "prod", Name: "docs"}}}
 	f.fail.Store(true)
 	v := NewResolver(o)
-	_, err := v.Resolve(context.Background(), f, "acme", "prod", cid)
+	_, err := v.Resolve(context.Background(), f, "acme", "prod", cid, 0)
 	assert.ErrorIs(t, err, ErrUnavailable, "never a refusal that blames the caller")
 	f.fail.Store(false)
-	_, err = v.Resolve(context.Background(), f, "acme", "prod", cid)
+	_, err = v.Resolve(context.Background(), f, "acme", "prod", cid, 0)
 	assert.NoError(t, err, "a failed lookup is not remembered: the next one runs")
 
 	// A caller that gives up does not wait for the lookup.
 	slow := &fakeFetcher{owners: NewOwners(10), delay: time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = NewResolver(slow.owners).Resolve(ctx, slow, "acme", "prod", cid)
+	_, err = NewResolver(slow.owners).Resolve(ctx, slow, "acme", "prod", cid, 0)
 	assert.True(t, errors.Is(err, context.Canceled))
 }
 
 func TestResolverPrefersByID(t *testing.T) {
 	o := NewOwners(100)
-	f := &fakeFetcher{owners: o, byID: true, colls: map[string]Owner{cid: {"beta", "main", "x"}}}
+	f := &fakeFetcher{owners: o, byID: true, colls: map[string]Owner{cid: {Tenant: "beta", Database: "main", Name: "x"}}}
 	v := NewResolver(o)
-	_, err := v.Resolve(context.Background(), f, "acme", "prod", cid)
+	_, err := v.Resolve(context.Background(), f, "acme", "prod", cid, 0)
 	var d *Denied
 	assert.ErrorAs(t, err, &d, "another tenant's collection")
 	assert.Equal(t, int32(1), f.byid.Load())
 	assert.Zero(t, f.lists.Load())
+}
+
+func TestResolverRefreshesOldNames(t *testing.T) {
+	o := NewOwners(100)
+	f := &fakeFetcher{owners: o, colls: map[string]Owner{cid: {Tenant: "acme", Database: "prod", Name: "billing"}}}
+	v := NewResolver(o)
+	v.Relist = 0
+	o.Learn(cid, "acme", "prod", "docs")
+	w, err := v.Resolve(context.Background(), f, "acme", "prod", cid, time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, "docs", w.Name, "fresh enough: no lookup")
+	assert.Zero(t, f.lists.Load())
+	time.Sleep(5 * time.Millisecond)
+	w, err = v.Resolve(context.Background(), f, "acme", "prod", cid, time.Millisecond)
+	require.NoError(t, err)
+	assert.Equal(t, "billing", w.Name, "renamed elsewhere: the old name does not stay in force")
+	delete(f.colls, cid)
+	time.Sleep(5 * time.Millisecond)
+	_, err = v.Resolve(context.Background(), f, "acme", "prod", cid, time.Millisecond)
+	var d *Denied
+	assert.ErrorAs(t, err, &d, "deleted elsewhere: refused, and forgotten")
+	_, known := o.Get(cid)
+	assert.False(t, known)
 }

@@ -3,6 +3,7 @@ package authz
 import (
 	"encoding/hex"
 	"errors"
+	"time"
 	"strings"
 	"sync"
 )
@@ -15,6 +16,8 @@ var ErrOwnerUnknown = errors.New("collection owner unknown")
 // Owner is where a collection lives, and its name.
 type Owner struct {
 	Tenant, Database, Name string
+	// Seen is when the upstream last said so.
+	Seen time.Time
 }
 
 // Owners remembers which tenant and database each collection id belongs
@@ -51,7 +54,7 @@ func (o *Owners) Learn(id, tenant, database string, name ...string) {
 	if !ok || tenant == "" || database == "" {
 		return
 	}
-	w := Owner{Tenant: tenant, Database: database}
+	w := Owner{Tenant: tenant, Database: database, Seen: time.Now()}
 	if len(name) > 0 {
 		w.Name = name[0]
 	}
@@ -72,7 +75,7 @@ func (o *Owners) Rename(id, name string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if w, seen := o.m[key]; seen {
-		w.Name = name
+		w.Name, w.Seen = name, time.Now()
 		o.m[key] = w
 	}
 }

@@ -55,11 +55,18 @@ func NewResolver(owners *Owners) *Resolver {
 // tenant/database: a *Denied when it is no UUID, lives elsewhere or cannot
 // be found there; ErrUnavailable (wrapped) when the upstream did not
 // answer; the context's error when the caller gave up.
-func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id string) (Owner, error) {
+//
+// With maxAge > 0 a name learned longer ago than that is looked up again
+// (collection grants judge by the name, and a rename made elsewhere, on
+// Chroma or through another gateway, must not leave an old name in
+// force); the tenant and database of a collection never change.
+func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id string, maxAge time.Duration) (Owner, error) {
 	w, err := v.Owners.CheckID(id, tenant, database)
-	if !errors.Is(err, ErrOwnerUnknown) {
+	stale := err == nil && maxAge > 0 && time.Since(w.Seen) > maxAge
+	if !errors.Is(err, ErrOwnerUnknown) && !stale {
 		return w, err
 	}
+	asked := time.Now()
 	if !v.noByID.Load() {
 		key := "id\x00" + tenant + "\x00" + database + "\x00" + id
 		res, err := v.shared(ctx, key, func(ctx context.Context) (any, error) {
@@ -78,6 +85,11 @@ func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id 
 		}
 	}
 	w, err = v.Owners.CheckID(id, tenant, database)
+	if err == nil && stale && w.Seen.Before(asked) {
+		// Asked again and not found again: it is gone from there.
+		v.Owners.Forget(id)
+		err = ErrOwnerUnknown
+	}
 	if errors.Is(err, ErrOwnerUnknown) {
 		return Owner{}, deny("collection %s is not in tenant %s, database %s", shown(id), shown(tenant), shown(database))
 	}
