@@ -3,9 +3,9 @@ package authz
 import (
 	"encoding/hex"
 	"errors"
-	"time"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrOwnerUnknown is returned by Owners.Check when the collection's tenant
