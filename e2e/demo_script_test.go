@@ -42,6 +42,7 @@ func TestRunDemo(t *testing.T) {
 	cmd.Env = append(newcomerEnv(),
 		"CHROMA_PORT="+strconv.Itoa(chromaPort),
 		"CHROMA_GATEWAY_PORT="+strconv.Itoa(gatewayPort))
+	start := time.Now()
 	demo, err := startProcess("make run", cmd, filepath.Join(t.TempDir(), "make-run.log"))
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -56,6 +57,7 @@ func TestRunDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	out := waitForOutput(ctx, t, demo, "Ctrl-C stops both.")
+	t.Logf("make run was up after %s", time.Since(start).Round(100*time.Millisecond))
 	caRoot := filepath.Join(repo, ".run", "caddy", "pki", "authorities", "local", "root.crt")
 	assert.Contains(t, out, "URL:      https://localhost:"+strconv.Itoa(gatewayPort)+"\n")
 	assert.Contains(t, out, "CA root:  "+caRoot+"\n")
