@@ -3,65 +3,30 @@ package chromaauth
 import (
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 )
 
 // DefaultPublic are the routes Chroma serves without credentials: its
 // server's default exemption list, and the Rust server's healthcheck.
-var DefaultPublic = []string{
-	"/api/v1",
-	"/api/v1/heartbeat",
-	"/api/v1/version",
-	"/api/v2",
-	"/api/v2/heartbeat",
-	"/api/v2/version",
-	"/api/v2/healthcheck",
-}
+var DefaultPublic = authz.DefaultPublic
 
+// publicSet is the set of public paths (see authz.NewPublicPaths).
 func publicSet(extra []string, noDefaults bool) map[string]struct{} {
-	set := make(map[string]struct{})
-	if !noDefaults {
-		for _, p := range DefaultPublic {
-			set[p] = struct{}{}
-		}
-	}
-	for _, p := range extra {
-		set[p] = struct{}{}
-	}
-	return set
+	return authz.NewPublicPaths(extra, noDefaults)
 }
 
-// checkPublicPath accepts only plain absolute paths, the only form the exact
-// match below can compare safely.
+// checkPublicPath accepts only plain absolute paths (see
+// authz.CheckPublicPath).
 func checkPublicPath(p string) error {
-	if !strings.HasPrefix(p, "/") {
-		return fmt.Errorf("chroma_auth: public path %q must start with /", p)
-	}
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("%?#;\\", c) >= 0 {
-			return fmt.Errorf("chroma_auth: public path %q: only plain path characters, no %%-escapes, ?, #, ; or \\", p)
-		}
-	}
-	if strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
-		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
-		return fmt.Errorf("chroma_auth: public path %q is not a clean path", p)
+	if err := authz.CheckPublicPath(p); err != nil {
+		return fmt.Errorf("chroma_auth: %w", err)
 	}
 	return nil
 }
 
-// isPublic reports whether r is a GET or HEAD of a public route. The match
-// is on the exact bytes of the path the upstream will receive: a request
-// with any escape in its path has a RawPath and never matches, so no
-// encoded, doubled-slash, dot-segment or suffixed variant of a public path
-// is public.
+// isPublic reports whether r is a GET or HEAD of a public route, byte for
+// byte (see authz.PublicPaths.Match, where the matching is fuzzed).
 func (h *ChromaAuth) isPublic(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	if r.URL.RawPath != "" || r.URL.Opaque != "" {
-		return false
-	}
-	_, ok := h.public[r.URL.Path]
-	return ok
+	return authz.PublicPaths(h.public).Match(r.Method, r.URL)
 }

@@ -16,6 +16,11 @@
 # CALLGRIND=0 skip the Go benchmarks, the CPU profiles, the instruction
 # counts; NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone.
 #
+# A step this machine cannot run (a tool apt-get could not install,
+# valgrind failing on this CPU, no pprof endpoint) is skipped, not fatal:
+# it goes to $OUT/skipped.tsv with the reason, the report lists it under
+# "Not measured on this machine", and every other figure is still written.
+#
 # Gateways, all on 127.0.0.1, each its own process, all started at once and
 # loaded one at a time in alternating rounds (A B C D E, A B C D E, ...):
 #   A  Caddy reverse_proxy alone (the limit)
@@ -64,25 +69,46 @@ die() {
 	log "FAIL: $*"
 	exit 1
 }
+# skip STEP WHY: STEP is not measured on this machine, for reason WHY.
+skip() {
+	log "SKIPPED $1: $2"
+	printf '%s\t%s\n' "$1" "$(tr '\t\n' '  ' <<<"$2" | sed 's/ *$//')" >>"$OUT/skipped.tsv"
+}
+
+command -v go >/dev/null || die "go is needed"
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -rf "$OUT/run" && mkdir -p "$OUT/run"
+RUN="$OUT/run"
+: >"$OUT/skipped.tsv"
 
 # --- tools -------------------------------------------------------------
+# apt_install PACKAGE...: with apt-get, as root or through sudo; false
+# (and the reason in $RUN/apt.log) when that is not possible here.
+APT_UPDATED=
+apt_install() {
+	local sudo=
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null && sudo -n true 2>/dev/null || { echo "not root, and no password-less sudo" >"$RUN/apt.log"; return 1; }
+		sudo=sudo
+	fi
+	command -v apt-get >/dev/null || { echo "no apt-get on this system" >"$RUN/apt.log"; return 1; }
+	log "installing $* with apt-get"
+	if [ -z "$APT_UPDATED" ]; then
+		$sudo apt-get update -qq >"$RUN/apt.log" 2>&1 || return 1
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >>"$RUN/apt.log" 2>&1
+}
+# why_missing TOOL: why TOOL is not here, for skipped.tsv.
+why_missing() { echo "$1 is not installed and apt-get could not install it: $(tail -n 1 "$RUN/apt.log" 2>/dev/null)"; }
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v curl >/dev/null || need+=(curl)
-if ((${#need[@]})); then
-	log "installing ${need[*]} with apt-get"
-	if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-command -v go >/dev/null || die "go is needed"
-
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-rm -rf "$OUT/run" && mkdir -p "$OUT/run"
-RUN="$OUT/run"
+for pkg in "${need[@]}"; do apt_install "$pkg" || true; done
+command -v curl >/dev/null || die "$(why_missing curl)"
 # nginx's workers drop to user nobody: they must be able to read the
 # htpasswd file and its folders.
 chmod 755 "$OUT" "$RUN"
@@ -109,20 +135,31 @@ start() { # start KEY cmd...
 	PIDS+=($!)
 }
 
-wait_port() { # wait_port PORT KEY [TRIES of 0.1 s]
+# wait_port PORT KEY [TRIES of 0.1 s]: until KEY answers on PORT; false,
+# with the reason in WAIT_ERR, if it exits or does not answer in time.
+WAIT_ERR=
+wait_port() {
 	local i
 	for i in $(seq 1 "${3:-100}"); do
 		if curl -s -o /dev/null --max-time 1 "http://$HOST:$1/"; then return 0; fi
-		kill -0 "${PID[$2]}" 2>/dev/null || { cat "$RUN/$2.stderr" >&2; die "$2 exited"; }
+		if ! kill -0 "${PID[$2]}" 2>/dev/null; then
+			WAIT_ERR="$2 exited: $(grep -v '^GODEBUG sys/cpu' "$RUN/$2.stderr" | tail -n 3)"
+			return 1
+		fi
 		sleep 0.1
 	done
-	die "$2 did not listen on $HOST:$1"
+	WAIT_ERR="$2 did not listen on $HOST:$1"
+	return 1
 }
+must_wait_port() { wait_port "$@" || { cat "$RUN/$2.stderr" >&2; die "$WAIT_ERR"; }; }
 
 # --- credentials -------------------------------------------------------
+# make_credentials and write_configs are not indented: their
+# here-documents end at column 0.
+basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+make_credentials() {
 log "making credentials (bcrypt cost $BCRYPT_COST)"
 htpasswd -nbB -C "$BCRYPT_COST" "$USER" "$PASS" >"$RUN/htpasswd"
-basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
 AUTH_BASIC=$(basic "$USER" "$PASS")
 AUTH_TOKEN="Bearer $TOKEN"
 # 100 more users and tokens for the "100 distinct users" run. Hashing 100
@@ -193,8 +230,10 @@ for i in $(seq 1 2000); do echo "Bearer ck-wrong-$i-$RANDOM$RANDOM"; done >"$RUN
 rotate_lua "$RUN/wrong.auth" "$RUN/wrong.lua"
 rotate_lua "$RUN/wrongtok.auth" "$RUN/wrongtok.lua"
 cat "$RUN/report.lua" >"$RUN/plain.lua"
+}
 
 # --- configs -------------------------------------------------------------
+write_configs() {
 caddy_global() {
 	cat <<EOF
 {
@@ -270,6 +309,8 @@ http {
 }
 EOF
 
+}
+
 start_all() {
 	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
 	local k
@@ -278,8 +319,13 @@ start_all() {
 			{ cat "$RUN/$k.validate" >&2; die "config $k does not validate"; }
 		start "$k" "$OUT/caddy" run --config "$RUN/$k.Caddyfile" --adapter caddyfile
 	done
+	for k in A B C D; do must_wait_port "${PORT[$k]}" "$k"; done
+	[[ " ${GATEWAYS[*]} " == *" E "* ]] || return 0
 	start E nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log" -g 'daemon off;'
-	for k in A B C D E; do wait_port "${PORT[$k]}" "$k"; done
+	if ! wait_port "${PORT[E]}" E; then
+		skip "nginx auth_basic (E)" "nginx did not start here: $WAIT_ERR $(tail -n 2 "$RUN/nginx/error.log" 2>/dev/null)"
+		GATEWAYS=(A B C D)
+	fi
 }
 
 status() { # status KEY AUTH [PATH]
@@ -367,7 +413,7 @@ profile_share() {
 	sed "s/^\tadmin off/\tadmin $PROF_ADMIN/; s/:${PORT[$k]} {/:$PROF_PORT {/" "$RUN/$k.Caddyfile" >"$RUN/$pk.Caddyfile"
 	PORT[$pk]=$PROF_PORT
 	start "$pk" "$OUT/caddy" run --config "$RUN/$pk.Caddyfile" --adapter caddyfile
-	wait_port "$PROF_PORT" "$pk"
+	must_wait_port "$PROF_PORT" "$pk"
 	wrk_run profwarm "$pk" 0 "$RUN/plain.lua" 2 "$auth"
 	curl -s -o "$OUT/cpu-$k.pb.gz" "http://$PROF_ADMIN/debug/pprof/profile?seconds=$((PROF_DURATION - 1))" &
 	cp=$!
@@ -376,7 +422,10 @@ profile_share() {
 	curl -s -o "$OUT/allocs-$k.pb.gz" "http://$PROF_ADMIN/debug/pprof/allocs" || true
 	kill "${PID[$pk]}" 2>/dev/null || true
 	wait "${PID[$pk]}" 2>/dev/null || true
-	go tool pprof -top -nodecount=40 "$OUT/caddy" "$OUT/cpu-$k.pb.gz" >"$OUT/cpu-$k-top.txt" 2>/dev/null || true
+	if ! go tool pprof -top -nodecount=40 "$OUT/caddy" "$OUT/cpu-$k.pb.gz" >"$OUT/cpu-$k-top.txt" 2>"$RUN/pprof-$k.err"; then
+		skip "CPU profile of $k" "no profile from Caddy's /debug/pprof/profile: $(tail -n 1 "$RUN/pprof-$k.err")"
+		return 0
+	fi
 	go tool pprof -top -nodefraction=0 -nodecount=100000 -focus "$focus" -ignore 'reverseproxy' "$OUT/caddy" "$OUT/cpu-$k.pb.gz" >"$OUT/cpu-$k-own.txt" 2>/dev/null || true
 	share=$(sed -n 's/^Showing nodes accounting for \([^,]*\), \([0-9.]*\)% of \(.*\) total$/\2\t\1\t\3/p' "$OUT/cpu-$k-own.txt" | head -1)
 	[ -n "$share" ] || share=$(printf '0\t0s\t%s' "$(sed -n 's/.*Total samples = \([^ ]*\).*/\1/p' "$OUT/cpu-$k-top.txt")")
@@ -398,63 +447,113 @@ profile_share() {
 # instructions is an upper bound of its share of time. GOGC=off: no garbage
 # collection runs during the count (a few MB of garbage), so that the count
 # does not depend on where GC cycles fall; the cost of allocating is still
-# in it, the cost of collecting is not. GODEBUG asyncpreemptoff=1: callgrind
-# cannot follow Go's preemption signals.
+# in it, the cost of collecting is not. GODEBUG: asyncpreemptoff=1, as
+# callgrind cannot follow Go's preemption signals (it asserts in
+# vgCallgrind_post_signal); cpu.rdtscp=off, as the CPU valgrind presents
+# may claim RDTSCP where valgrind cannot run it on this host (SIGILL in
+# runtime.cputicks; golang.org/x/sys/cpu warns once that it does not know
+# the option, which is harmless).
 CG_PORT=18088
 CG_REQUESTS=${CG_REQUESTS:-1000}
+CG_GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off
+# callgrind_cost KEY AUTH: false, with the reason in CG_ERR, when the run
+# gives no count.
+CG_ERR=
 callgrind_cost() {
 	local k=$1 auth=$2 ck=${1}cg f total codes
 	sed "s/:${PORT[$k]} {/:$CG_PORT {/" "$RUN/$k.Caddyfile" >"$RUN/$ck.Caddyfile"
 	PORT[$ck]=$CG_PORT
 	rm -f "$RUN/cg-$k".out*
-	GOGC=off GODEBUG=asyncpreemptoff=1 start "$ck" valgrind --tool=callgrind --instr-atstart=no \
+	GOGC=off GODEBUG=$CG_GODEBUG start "$ck" valgrind --tool=callgrind --instr-atstart=no \
 		--callgrind-out-file="$RUN/cg-$k.out" "$OUT/caddy" run --config "$RUN/$ck.Caddyfile" --adapter caddyfile
-	wait_port "$CG_PORT" "$ck" 600
-	curl -s -o /dev/null ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?warm=[1-200]"
-	callgrind_control -i on "${PID[$ck]}" >/dev/null
-	codes=$(curl -s -o /dev/null -w '%{http_code}\n' ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
-	callgrind_control -d "${PID[$ck]}" >/dev/null
+	if ! wait_port "$CG_PORT" "$ck" 600; then
+		CG_ERR="gateway $k under callgrind: $WAIT_ERR"
+		return 1
+	fi
+	curl -s -o /dev/null ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?warm=[1-200]" || true
+	if callgrind_control -i on "${PID[$ck]}" >"$RUN/$ck.control" 2>&1; then
+		codes=$(curl -s -o /dev/null -w '%{http_code}\n' ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
+		callgrind_control -d "${PID[$ck]}" >>"$RUN/$ck.control" 2>&1 || true
+	fi
 	kill "${PID[$ck]}" 2>/dev/null || true
 	wait "${PID[$ck]}" 2>/dev/null || true
 	f=$(ls "$RUN/cg-$k.out".* 2>/dev/null | head -1)
-	total=$([ -n "$f" ] && sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" | head -1)
-	[ -n "$total" ] || die "callgrind gave no count for $k (see $RUN/$ck.stderr)"
+	total=
+	if [ -n "$f" ]; then total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" | head -1); fi
+	if [ -z "$total" ]; then
+		CG_ERR="callgrind gave no count for $k: $(cat "$RUN/$ck.control" <(grep -v '^GODEBUG sys/cpu' "$RUN/$ck.stderr") | grep -m3 -i 'sigill\|unhandled\|assert\|error')"
+		return 1
+	fi
 	[ "$codes" = " $CG_REQUESTS 200 " ] || die "callgrind run of $k: answers $codes"
 	printf '%s\t%s\t%s\n' "$k" "$CG_REQUESTS" "$total" >>"$OUT/callgrind.tsv"
 	log "callgrind $k: $((total / CG_REQUESTS)) instructions per request"
 }
 
+# callgrind_probe: why callgrind cannot count the gateway here, or nothing.
+callgrind_probe() {
+	if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
+		apt_install valgrind || { why_missing valgrind; return; }
+	fi
+	local out=$RUN/callgrind-probe.txt
+	if ! GOGC=off GODEBUG=$CG_GODEBUG timeout 300 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$OUT/caddy" version >"$out" 2>&1; then
+		echo "$(valgrind --version) cannot run the gateway on this machine (GODEBUG=$CG_GODEBUG): $(grep -m3 -i 'sigill\|unhandled\|assert\|illegal\|error' "$out" | tr '\n' ' ')"
+	fi
+}
+
 callgrind_all() {
-	command -v valgrind >/dev/null || {
-		log "installing valgrind with apt-get"
-		DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq valgrind >/dev/null
-	}
-	local r
+	local why r k
+	why=$(callgrind_probe)
+	if [ -n "$why" ]; then
+		skip "instructions per request (callgrind)" "$why"
+		return 0
+	fi
 	for r in 1 2; do
-		callgrind_cost A "$AUTH_BASIC" # the same header to parse, forwarded
-		callgrind_cost B "$AUTH_BASIC"
-		callgrind_cost C "$AUTH_TOKEN"
-		callgrind_cost D "$AUTH_BASIC"
+		for k in A B C D; do
+			# A gets the same header to parse as B and D, and forwards it.
+			if ! callgrind_cost "$k" "$(auth_of "$k")"; then
+				skip "instructions per request (callgrind)" "$CG_ERR"
+				return 0
+			fi
+		done
 	done
 }
 
+# What this machine lacks decides which steps run.
+GW_WHY= # why no gateway can run: nothing to make the bcrypt htpasswd file with
+command -v htpasswd >/dev/null || GW_WHY="$(why_missing htpasswd) (package apache2-utils): no bcrypt htpasswd file for the gateways"
+WRK_WHY=
+command -v wrk >/dev/null || WRK_WHY=$(why_missing wrk)
+if ! command -v nginx >/dev/null; then
+	GATEWAYS=(A B C D)
+	NGINX_WHY=$(why_missing nginx)
+fi
+has_gateway() { [[ " ${GATEWAYS[*]} " == *" $1 "* ]]; }
+
+if [ "$MODE" != run ]; then
+	[ -z "$GW_WHY" ] || die "$GW_WHY"
+	make_credentials
+	write_configs
+	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
+	must_wait_port "$UP_PORT" UP
+fi
 if [ "$MODE" = callgrind ]; then
 	: >"$OUT/callgrind.tsv"
-	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
 	callgrind_all
+	cat "$OUT/callgrind.tsv" "$OUT/skipped.tsv"
 	exit 0
 fi
-
 if [ "$MODE" = profile ]; then
+	[ -z "$WRK_WHY" ] || die "$WRK_WHY"
 	: >"$OUT/runs.tsv"
 	: >"$OUT/share.tsv"
-	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
 	profile_share B 'caddy-chroma-auth' "$AUTH_BASIC"
 	profile_share C 'caddy-chroma-auth' "$AUTH_TOKEN"
 	profile_share D 'caddyauth' "$AUTH_BASIC"
 	log "profiles in $OUT: cpu-*.pb.gz, allocs-*.pb.gz, cpu-*-top.txt, cpu-*-own.txt"
 	exit 0
 fi
+[ "$MODE" = run ] || die "unknown mode $MODE: run (the default), profile or callgrind"
 
 # --- the run ---------------------------------------------------------------
 {
@@ -465,8 +564,8 @@ fi
 	printf 'kernel\t%s\n' "$(uname -r)"
 	printf 'go\t%s\n' "$(go version | awk '{print $3}')"
 	printf 'caddy\t%s\n' "$("$OUT/caddy" version | awk '{print $1}')"
-	printf 'nginx\t%s\n' "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
-	printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+	printf 'nginx\t%s\n' "$(if has_gateway E; then nginx -v 2>&1 | sed 's/.*nginx\///'; else echo 'not installed'; fi)"
+	printf 'wrk\t%s\n' "$(if [ -z "$WRK_WHY" ]; then wrk -v 2>&1 | head -1 | awk '{print $2}'; else echo 'not installed'; fi)"
 	printf 'commit\t%s\n' "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 	printf 'command\t%s\n' "bench/run.sh (DURATION=$DURATION CONNS=$CONNS THREADS=$THREADS ROUNDS=$ROUNDS USER_ROUNDS=$USER_ROUNDS WRONG_DURATION=$WRONG_DURATION PROF_DURATION=$PROF_DURATION BCRYPT_COST=$BCRYPT_COST)"
 	printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -480,6 +579,7 @@ fi
 : >"$OUT/scale.txt"
 : >"$OUT/share.tsv"
 : >"$OUT/callgrind.tsv"
+: >"$OUT/rss.tsv"
 
 if [ "${SCALE:-1}" = 1 ]; then
 	log "Go benchmarks: the handler's hot path, and loading 100,000 users and 100,000 tokens"
@@ -494,91 +594,121 @@ if [ "${SCALE:-1}" = 1 ]; then
 	grep '^Benchmark' "$OUT/scale.txt" >&2
 fi
 
-log "starting the upstream and five gateways on $HOST"
-start_all
-sanity
+# gateway_runs: everything measured through the gateways.
+gateway_runs() {
+	local k r
+	make_credentials
+	write_configs
+	[ -z "${NGINX_WHY:-}" ] || skip "nginx auth_basic (E)" "$NGINX_WHY"
+	log "starting the upstream and the gateways (${GATEWAYS[*]}) on $HOST"
+	start_all
+	sanity
 
-# First request of a new credential (one bcrypt), then the same credential
-# again (cached), for each of the 100 users: also warms the caches for the
-# 100-user run. curl's time_total, one request at a time, nothing else
-# running.
-log "first request of a new credential, 100 users x (B D E)"
-for k in B D E; do
-	while read -r u p; do
-		a=$(basic "$u" "$p")
-		t1=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: $a" "http://$HOST:${PORT[$k]}$ROUTE")
-		t2=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: $a" "http://$HOST:${PORT[$k]}$ROUTE")
-		printf '%s\t%s\t%s\t%s\n' "$k" "$u" "$t1" "$t2" | tr ' ' '\t' >>"$OUT/first.tsv"
-	done <"$RUN/users.txt"
-done
-awk -F'\t' '$3 != 200 || $5 != 200 {bad++} END {exit bad > 0}' "$OUT/first.tsv" || die "a first request was refused: see $OUT/first.tsv"
-
-log "warm-up: 2 s each"
-for k in "${GATEWAYS[@]}"; do wrk_run warm "$k" 0 "$RUN/plain.lua" 2 "$(auth_of "$k")"; done
-sleep 1
-
-log "steady state, one credential: $ROUNDS rounds of ${GATEWAYS[*]}, ${DURATION}s, $CONNS connections"
-for r in $(seq 1 "$ROUNDS"); do
-	for k in "${GATEWAYS[@]}"; do
-		wrk_run one "$k" "$r" "$RUN/plain.lua" "$DURATION" "$(auth_of "$k")"
-		sleep 1
+	# First request of a new credential (one bcrypt), then the same
+	# credential again (cached), for each of the 100 users: also warms the
+	# caches for the 100-user run. curl's time_total, one request at a time,
+	# nothing else running.
+	log "first request of a new credential, 100 users x (B D E)"
+	for k in B D E; do
+		has_gateway "$k" || continue
+		while read -r u p; do
+			a=$(basic "$u" "$p")
+			t1=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: $a" "http://$HOST:${PORT[$k]}$ROUTE")
+			t2=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: $a" "http://$HOST:${PORT[$k]}$ROUTE")
+			printf '%s\t%s\t%s\t%s\n' "$k" "$u" "$t1" "$t2" | tr ' ' '\t' >>"$OUT/first.tsv"
+		done <"$RUN/users.txt"
 	done
-done
+	awk -F'\t' '$3 != 200 || $5 != 200 {bad++} END {exit bad > 0}' "$OUT/first.tsv" || die "a first request was refused: see $OUT/first.tsv"
 
-log "100 distinct valid users: $USER_ROUNDS rounds"
-for r in $(seq 1 "$USER_ROUNDS"); do
-	for k in "${GATEWAYS[@]}"; do
+	if [ -n "$WRK_WHY" ]; then
+		skip "load runs (steady state, 100 users, public route, wrong passwords) and CPU profiles" "$WRK_WHY"
+	else
+		load_runs
+	fi
+
+	if [ "${CALLGRIND:-1}" = 1 ]; then
+		log "instructions per request under callgrind (A B C D, twice; $CG_REQUESTS requests each)"
+		callgrind_all
+	fi
+
+	# Last, as chroma_auth's failure limit then holds 127.0.0.1 for a minute.
+	[ -n "$WRK_WHY" ] || wrong_runs
+
+	for k in "${GATEWAYS[@]}" B2; do
+		if [ -n "${PID[$k]:-}" ]; then printf '%s\t%s\n' "$k" "$(peak_rss_kb "${PID[$k]}")" >>"$OUT/rss.tsv"; fi
+	done
+}
+
+load_runs() {
+	local k r
+	log "warm-up: 2 s each"
+	for k in "${GATEWAYS[@]}"; do wrk_run warm "$k" 0 "$RUN/plain.lua" 2 "$(auth_of "$k")"; done
+	sleep 1
+
+	log "steady state, one credential: $ROUNDS rounds of ${GATEWAYS[*]}, ${DURATION}s, $CONNS connections"
+	for r in $(seq 1 "$ROUNDS"); do
+		for k in "${GATEWAYS[@]}"; do
+			wrk_run one "$k" "$r" "$RUN/plain.lua" "$DURATION" "$(auth_of "$k")"
+			sleep 1
+		done
+	done
+
+	log "100 distinct valid users: $USER_ROUNDS rounds"
+	for r in $(seq 1 "$USER_ROUNDS"); do
+		for k in "${GATEWAYS[@]}"; do
+			case $k in
+			C) wrk_run users "$k" "$r" "$RUN/tokens.lua" "$DURATION" ;;
+			*) wrk_run users "$k" "$r" "$RUN/users.lua" "$DURATION" ;;
+			esac
+			sleep 1
+		done
+	done
+
+	# Public route: chroma_auth lets the heartbeat through without a check.
+	log "public route ($PUBLIC_ROUTE) through A and B, no credential"
+	for r in 1 2; do
+		for k in A B; do
+			wrk_run public "$k" "$r" "$RUN/plain.lua" "$DURATION" "" "$PUBLIC_ROUTE"
+			sleep 1
+		done
+	done
+
+	if [ "${PROFILE:-1}" = 1 ]; then
+		log "in-process CPU profiles (B, C, D): the auth handler's own share of the gateway's CPU"
+		profile_share B 'caddy-chroma-auth' "$AUTH_BASIC"
+		profile_share C 'caddy-chroma-auth' "$AUTH_TOKEN"
+		profile_share D 'caddyauth' "$AUTH_BASIC"
+	fi
+}
+
+wrong_runs() {
+	local k
+	log "a stream of wrong passwords (tokens for C), ${WRONG_DURATION}s each"
+	for k in B C D E; do
+		has_gateway "$k" || continue
 		case $k in
-		C) wrk_run users "$k" "$r" "$RUN/tokens.lua" "$DURATION" ;;
-		*) wrk_run users "$k" "$r" "$RUN/users.lua" "$DURATION" ;;
+		C) wrk_run wrong "$k" 1 "$RUN/wrongtok.lua" "$WRONG_DURATION" ;;
+		*) wrk_run wrong "$k" 1 "$RUN/wrong.lua" "$WRONG_DURATION" ;;
 		esac
 		sleep 1
 	done
-done
+	# The same with the failure limit off for this run: what each wrong
+	# password costs when nothing stops it (bcrypt slots only).
+	log "wrong passwords with failures_per_minute off (B only)"
+	sed 's/^\t\tbasic .*/&\n\t\tfailures_per_minute off/' "$RUN/B.Caddyfile" >"$RUN/B2.Caddyfile"
+	sed -i "s/:${PORT[B]} {/:18086 {/" "$RUN/B2.Caddyfile"
+	PORT[B2]=18086
+	NAME[B2]="Caddy + chroma_auth basic, failures_per_minute off"
+	start B2 "$OUT/caddy" run --config "$RUN/B2.Caddyfile" --adapter caddyfile
+	must_wait_port 18086 B2
+	wrk_run wrong B2 1 "$RUN/wrong.lua" "$WRONG_DURATION"
+}
 
-# Public route: chroma_auth lets the heartbeat through without a check.
-log "public route ($PUBLIC_ROUTE) through A and B, no credential"
-for r in 1 2; do
-	for k in A B; do
-		wrk_run public "$k" "$r" "$RUN/plain.lua" "$DURATION" "" "$PUBLIC_ROUTE"
-		sleep 1
-	done
-done
-
-if [ "${PROFILE:-1}" = 1 ]; then
-	log "in-process CPU profiles (B, C, D): the auth handler's own share of the gateway's CPU"
-	profile_share B 'caddy-chroma-auth' "$AUTH_BASIC"
-	profile_share C 'caddy-chroma-auth' "$AUTH_TOKEN"
-	profile_share D 'caddyauth' "$AUTH_BASIC"
+if [ -n "$GW_WHY" ]; then
+	skip "every figure through the gateways (load runs, first requests, profiles, callgrind)" "$GW_WHY"
+else
+	gateway_runs
 fi
-
-if [ "${CALLGRIND:-1}" = 1 ]; then
-	log "instructions per request under callgrind (A B C D, twice; $CG_REQUESTS requests each)"
-	callgrind_all
-fi
-
-# Last, as chroma_auth's failure limit then holds 127.0.0.1 for a minute.
-log "a stream of wrong passwords (tokens for C), ${WRONG_DURATION}s each"
-for k in B C D E; do
-	case $k in
-	C) wrk_run wrong "$k" 1 "$RUN/wrongtok.lua" "$WRONG_DURATION" ;;
-	*) wrk_run wrong "$k" 1 "$RUN/wrong.lua" "$WRONG_DURATION" ;;
-	esac
-	sleep 1
-done
-# The same with the failure limit off for this run: what each wrong
-# password costs when nothing stops it (bcrypt slots only).
-log "wrong passwords with failures_per_minute off (B only)"
-sed 's/^\t\tbasic .*/&\n\t\tfailures_per_minute off/' "$RUN/B.Caddyfile" >"$RUN/B2.Caddyfile"
-sed -i "s/:${PORT[B]} {/:18086 {/" "$RUN/B2.Caddyfile"
-PORT[B2]=18086
-NAME[B2]="Caddy + chroma_auth basic, failures_per_minute off"
-start B2 "$OUT/caddy" run --config "$RUN/B2.Caddyfile" --adapter caddyfile
-wait_port 18086 B2
-wrk_run wrong B2 1 "$RUN/wrong.lua" "$WRONG_DURATION"
-
-: >"$OUT/rss.tsv"
-for k in "${GATEWAYS[@]}" B2; do printf '%s\t%s\n' "$k" "$(peak_rss_kb "${PID[$k]}")" >>"$OUT/rss.tsv"; done
 printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.tsv"
 
 log "report"

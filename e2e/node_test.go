@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// ensureNodeModules installs the npm packages from package-lock.json when
-// e2e/node_modules is missing. Node and npm are required: without them the
-// suite fails, it never skips.
+// ensureNodeModules installs the npm packages of package-lock.json with
+// ../scripts/node-deps.sh (what `make run` uses too), which runs `npm ci`
+// only when e2e/node_modules does not hold that lockfile's install. Node
+// and npm are required: without them the suite fails, it never skips.
 func ensureNodeModules(e2eDir string) error {
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -21,16 +22,11 @@ func ensureNodeModules(e2eDir string) error {
 				"(the real Chroma server and JS client come from npm; on Debian: apt-get install nodejs npm)", tool)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", ".bin", "chroma")); err == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = e2eDir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("npm ci in %s: %v\n%s", e2eDir, err, out)
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(filepath.Dir(e2eDir), "scripts", "node-deps.sh"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("scripts/node-deps.sh: %v\n%s", err, out)
 	}
 	return nil
 }

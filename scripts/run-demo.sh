@@ -2,13 +2,14 @@
 # The quick start (`make run`): a real Chroma server on loopback behind the
 # chroma_auth gateway with HTTPS from Caddy's local CA and the demo
 # credentials of examples/. Installs what is missing (the npm packages of
-# e2e/), starts both, prints the URL, the CA root and a curl line that
-# works, and stops both on Ctrl-C.
+# e2e/, see node-deps.sh), builds the gateway, starts both, prints the URL,
+# the CA root, a curl line and the client settings that work, and stops
+# both on Ctrl-C.
 #
 # Env: CHROMA_PORT (8000) and CHROMA_GATEWAY_PORT (8443), both on
-# 127.0.0.1; CHROMA_DEMO_STATE (.run): Chroma's data (fresh at every start),
-# Caddy's CA and certificates, the logs; GATEWAY_BIN: a gateway binary to
-# use instead of building ./cmd/caddy.
+# 127.0.0.1; CHROMA_DEMO_STATE (.run): the gateway binary (bin/caddy),
+# Chroma's data (fresh at every start), Caddy's CA and certificates
+# (caddy/, as examples/demo.Caddyfile says), the logs.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,7 +17,6 @@ cd "$root"
 chroma_port=${CHROMA_PORT:-8000}
 gateway_port=${CHROMA_GATEWAY_PORT:-8443}
 state=${CHROMA_DEMO_STATE:-.run}
-ca_root="$state/caddy/pki/authorities/local/root.crt"
 url="https://localhost:$gateway_port"
 
 die() { echo "run-demo: $*" >&2; exit 1; }
@@ -30,18 +30,17 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_busy "$chroma_port" && die "port $chroma_port is in use: set CHROMA_PORT"
 port_busy "$gateway_port" && die "port $gateway_port is in use: set CHROMA_GATEWAY_PORT"
 
-if [[ ! -x e2e/node_modules/.bin/chroma ]]; then
-	echo "run-demo: installing the Chroma server and JS client (npm ci in e2e/)"
-	(cd e2e && npm ci --no-audit --no-fund)
-fi
+scripts/node-deps.sh
 
-mkdir -p "$state"
-gateway=${GATEWAY_BIN:-}
-if [[ -z $gateway ]]; then
-	echo "run-demo: building the gateway (./cmd/caddy)"
-	go build -o "$state/caddy" ./cmd/caddy
-	gateway="$state/caddy"
-fi
+mkdir -p "$state/bin"
+state=$(cd "$state" && pwd) # printed paths work from any folder
+# Caddy's storage is $state/caddy, a folder: the binary goes to bin/ (an
+# earlier version of this script built it to $state/caddy itself).
+[[ -f $state/caddy ]] && rm -f "$state/caddy"
+ca_root="$state/caddy/pki/authorities/local/root.crt"
+gateway="$state/bin/caddy"
+echo "run-demo: building the gateway (./cmd/caddy)"
+go build -o "$gateway" ./cmd/caddy
 
 # Each child runs in a session (and process group) of its own, so stopping
 # the group ends everything it started.
@@ -77,22 +76,32 @@ CHROMA_GATEWAY_PORT=$gateway_port CHROMA_UPSTREAM=127.0.0.1:$chroma_port CHROMA_
 pids+=($!)
 wait_for gateway "$!" curl --silent --fail --cacert "$ca_root" "$url/api/v2/heartbeat"
 
-ca_abs="$(cd "$(dirname "$ca_root")" && pwd)/root.crt"
 collections="$url/api/v2/tenants/default_tenant/databases/default_database/collections"
 token=$(grep -v '^#' examples/tokens.txt | grep -m1 .)
 try=(curl --cacert "$ca_root" -u 'admin:admin:secret' "$collections")
-# Prove the line works before printing it.
+# Prove the line works, and that it needs its credentials, before printing it.
 "${try[@]}" --silent --fail >/dev/null || die "the demo curl line failed; see $state/gateway.log"
+code=$(curl --silent --output /dev/null --write-out '%{http_code}' --cacert "$ca_root" "$collections")
+[[ $code == 401 ]] || die "without credentials the gateway answered $code, not 401; see $state/gateway.log"
+q_ca=$(printf %q "$ca_root") # printed commands survive spaces in the path
 
 cat <<MSG
 
 Chroma $(curl --silent --cacert "$ca_root" "$url/api/v2/version") is running behind the chroma_auth gateway.
 
   URL:      $url
-  CA root:  $ca_abs
-  Try:      curl --cacert $ca_root -u 'admin:admin:secret' $collections
-  or:       curl --cacert $ca_root -H 'Authorization: Bearer $token' $collections
+  CA root:  $ca_root
+  Try:      curl --cacert $q_ca -u 'admin:admin:secret' $collections
+  or:       curl --cacert $q_ca -H 'Authorization: Bearer $token' $collections
   Without credentials you get 401 {"error":"AuthorizationError","message":"Unauthorized"}.
+
+  Clients (examples/clients) read these settings; in another terminal, in $(printf %q "$root"):
+    export CHROMA_URL=$url CHROMA_CA_CERT=$q_ca NODE_EXTRA_CA_CERTS=$q_ca
+    export CHROMA_USER=admin CHROMA_PASSWORD='admin:secret'
+  then run:
+    examples/clients/curl.sh
+    (cd examples/clients/go && go run .)
+
   Logs:     $state/chroma.log, $state/gateway.log
 
 Ctrl-C stops both.

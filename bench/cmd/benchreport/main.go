@@ -1,5 +1,6 @@
 // Command benchreport turns the raw results of bench/run.sh (meta.tsv,
-// runs.tsv, first.tsv, rss.tsv in -out) into results.md, optionally splices
+// runs.tsv, first.tsv, rss.tsv, and skipped.tsv: the steps this machine
+// could not run, with why, in -out) into results.md, optionally splices
 // them into BENCHMARKS.md between the results markers, and draws the chart
 // of throughput ratios to plain reverse_proxy as an SVG.
 //
@@ -90,6 +91,7 @@ func main() {
 
 	var b strings.Builder
 	writeResults(&b, meta, metaKeys, runs, first, rss)
+	writeSkipped(&b, readOptionalTSV(filepath.Join(*out, "skipped.tsv")))
 	if rows, err := os.ReadFile(filepath.Join(*out, "callgrind.tsv")); err == nil && len(bytes.TrimSpace(rows)) > 0 {
 		writeCallgrind(&b, readTSV(filepath.Join(*out, "callgrind.tsv")))
 	}
@@ -108,14 +110,44 @@ func main() {
 		}
 	}
 	if *svg != "" {
-		var cg [][]string
-		if _, err := os.Stat(filepath.Join(*out, "callgrind.tsv")); err == nil {
-			cg = readTSV(filepath.Join(*out, "callgrind.tsv"))
+		instr := instrRatios(readOptionalTSV(filepath.Join(*out, "callgrind.tsv")))
+		if len(runs) == 0 && len(instr) == 0 {
+			log.Printf("benchreport: no throughput and no instruction counts: %s left as it was", *svg)
+			return
 		}
-		if err := os.WriteFile(*svg, chart(runs, meta, instrRatios(cg)), 0o644); err != nil {
+		if err := os.WriteFile(*svg, chart(runs, meta, instr), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
+}
+
+// readOptionalTSV is readTSV of a file that may be missing (no rows).
+func readOptionalTSV(path string) [][]string {
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	return readTSV(path)
+}
+
+// writeSkipped lists the steps bench/run.sh could not run on this machine
+// (skipped.tsv: step, why), so that a missing table says why it is missing.
+func writeSkipped(b *strings.Builder, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n#### Not measured on this machine\n\n| step | why |\n|---|---|\n")
+	for _, r := range rows {
+		why := ""
+		if len(r) > 1 {
+			why = strings.Join(r[1:], " ")
+		}
+		fmt.Fprintf(b, "| %s | %s |\n", mdCell(r[0]), mdCell(why))
+	}
+}
+
+// mdCell makes text safe in a Markdown table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ", "`", "'").Replace(strings.TrimSpace(s))
 }
 
 func readTSV(path string) [][]string {
@@ -332,6 +364,9 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 	fmt.Fprintf(b, "Route: `GET %s` (authenticated; the upstream answers a 45-byte JSON body). wrk: %s connections, one thread; bcrypt cost %s. Medians over the rounds; req/s range is min–max over rounds; a ratio is the median over rounds of the gateway's figure divided by reverse_proxy's in the same round; gateway CPU is the gateway process's user+system time (nginx: master + workers) over the run divided by the requests answered; peak RSS is the process's VmHWM over the whole run (nginx: master + workers).\n\n", meta["route"], meta["conns"], meta["bcrypt_cost"])
 
 	table := func(title, scenario string, gws []string, note string) {
+		if !hasScenario(runs, scenario) {
+			return
+		}
 		fmt.Fprintf(b, "#### %s\n\n", title)
 		if note != "" {
 			fmt.Fprintf(b, "%s\n\n", note)
@@ -355,7 +390,27 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 		"Every user's first request was made (and timed, below) before this run, so chroma_auth and Caddy basic_auth answer from their caches; nginx runs bcrypt on every request. Token gateway: 101 tokens, rotating over 100.")
 	table("Public route (`GET /api/v2/heartbeat`, no credential)", "public", []string{"A", "B"}, "")
 
-	// First request of a new credential.
+	writeFirst(b, first)
+	writeWrong(b, runs)
+	writeRounds(b, runs)
+}
+
+// hasScenario reports whether runs hold a run of scenario.
+func hasScenario(runs []run, scenario string) bool {
+	for _, r := range runs {
+		if r.scenario == scenario {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFirst reports the first request of a new credential against the
+// same credential again (first.tsv).
+func writeFirst(b *strings.Builder, first [][]string) {
+	if len(first) == 0 {
+		return
+	}
 	fmt.Fprintf(b, "#### First request of a new credential (one bcrypt) vs. the same credential again\n\n")
 	fmt.Fprintf(b, "curl `time_total`, one request at a time, for each of 100 users.\n\n")
 	fmt.Fprintf(b, "| gateway | first: median ms | first: p90 ms | again: median ms | again: p90 ms |\n|---|---:|---:|---:|---:|\n")
@@ -377,7 +432,13 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 	}
 	b.WriteString("\n")
 
-	// Wrong passwords.
+}
+
+// writeWrong reports the streams of wrong passwords.
+func writeWrong(b *strings.Builder, runs []run) {
+	if !hasScenario(runs, "wrong") {
+		return
+	}
 	fmt.Fprintf(b, "#### A stream of wrong passwords (every request a different one; wrong tokens for the token gateway)\n\n")
 	fmt.Fprintf(b, "| gateway | answers/s | p50 ms | p99 ms | gateway CPU µs/answer | status codes | errors |\n|---|---:|---:|---:|---:|---|---:|\n")
 	for _, g := range order {
@@ -389,7 +450,13 @@ func writeResults(b *strings.Builder, meta map[string]string, keys []string, run
 	}
 	b.WriteString("\n")
 
-	// Every round, for the record.
+}
+
+// writeRounds lists every round's req/s, for the record.
+func writeRounds(b *strings.Builder, runs []run) {
+	if len(runs) == 0 {
+		return
+	}
 	fmt.Fprintf(b, "<details><summary>Every round (req/s)</summary>\n\n| scenario | gateway | rounds |\n|---|---|---|\n")
 	for _, sc := range []string{"one", "users", "public", "wrong"} {
 		for _, g := range order {
@@ -458,7 +525,7 @@ func writeCallgrind(b *strings.Builder, rows [][]string) {
 	}
 	base := slicesMin(per["A"])
 	fmt.Fprintf(b, "\n#### Instructions per request (valgrind callgrind), the measure this shared machine does not disturb\n\n")
-	fmt.Fprintf(b, "A copy of each gateway under callgrind, `GOGC=off`; after a warm-up, the instructions of the whole process over %s requests made one after another on one connection, divided by the requests. User space only (the kernel's socket work is not in it, so a handler's share here is an upper bound of its share of time). The smallest of the rounds; every round is listed.\n\n", rows[0][1])
+	fmt.Fprintf(b, "A copy of each gateway under callgrind, `GOGC=off`, `GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off`; after a warm-up, the instructions of the whole process over %s requests made one after another on one connection, divided by the requests. User space only (the kernel's socket work is not in it, so a handler's share here is an upper bound of its share of time). The smallest of the rounds; every round is listed.\n\n", rows[0][1])
 	fmt.Fprintf(b, "| gateway | instructions / request | vs reverse_proxy | added by the handler | rounds |\n|---|---:|---:|---:|---|\n")
 	for _, g := range order {
 		v, ok := per[g]

@@ -1,0 +1,56 @@
+package chromaauth
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+const (
+	headerAuthorization = authz.HeaderAuthorization
+	headerChromaToken   = authz.HeaderChromaToken
+)
+
+// canonicalTokenHeader accepts the header names Chroma users know:
+// Authorization / AUTHORIZATION and X-Chroma-Token / X_CHROMA_TOKEN.
+func canonicalTokenHeader(name string) (string, error) {
+	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
+	case "", "authorization":
+		return headerAuthorization, nil
+	case "x-chroma-token":
+		return headerChromaToken, nil
+	}
+	return "", fmt.Errorf("chroma_auth: token_header %q: must be Authorization or X-Chroma-Token", name)
+}
+
+// Reasons a request is refused; they go to logs, metrics and the
+// `{http.auth.chroma_auth.reason}` placeholder, never to the client.
+const (
+	reasonMissing   = authz.ReasonMissing
+	reasonMalformed = authz.ReasonMalformed
+	reasonAmbiguous = authz.ReasonAmbiguous
+	reasonInvalid   = "invalid_credentials"
+	reasonBusy      = "bcrypt_busy"
+	// reasonRateLimited: too many failures from the client's address.
+	reasonRateLimited = "rate_limited"
+)
+
+// credential is what a request presents, before it is checked.
+type credential struct {
+	basic      bool
+	user, pass string
+	token      string
+}
+
+// extract finds the one credential of a configured kind in r (see
+// authz.ExtractCredential, where the parsing lives and is fuzzed).
+func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (credential, string) {
+	c, reason := authz.ExtractCredential(r.Header, h.tokenHeader, creds.Basic(), creds.Token())
+	return credential{basic: c.Basic, user: c.User, pass: c.Pass, token: c.Token}, reason
+}
+
+// parseBasic decodes the text after "Basic " (see authz.ParseBasic).
+func parseBasic(b64 string) (user, pass string, ok bool) { return authz.ParseBasic(b64) }
