@@ -14,42 +14,65 @@ import (
 // authenticate checks the request's credential. It returns the identity,
 // or nil with the reason and, when the client is rate-limited, how long it
 // should wait.
+//
+// With the failure limit on, a credential the client's address has used
+// with success before is checked as usual, even while the address is
+// blocked; any other credential first takes a try from the address's
+// bucket, and while none is left it is answered 429 unchecked, right or
+// wrong (see failureLimiter).
 func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (*providers.Identity, string, time.Duration) {
 	c, reason := h.extract(r, creds)
 	if reason != "" {
-		if reason != reasonMissing {
-			h.limiter.fail(clientIP(r), time.Now())
+		if reason != reasonMissing && h.limiter != nil {
+			h.limiter.fail(clientKey(clientIP(r)), h.limiter.clock(), nil)
 		}
 		return nil, reason, 0
 	}
-	// Cheap checks first: a token, or Basic credentials verified before.
-	// They pass even for a rate-limited address, so valid clients behind
-	// the same address as an attacker keep working.
-	if !c.basic {
-		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
-			return id, "", 0
-		}
-	} else if id, ok := h.auth.CachedBasic(creds, c.user, c.pass); ok {
-		return id, "", 0
+	if h.limiter == nil {
+		id, reason, _ := h.checkCredential(r, creds, c)
+		return id, reason, 0
 	}
-	client := clientIP(r)
-	if wait, blocked := h.limiter.blocked(client, time.Now()); blocked {
+	addr, d := clientKey(clientIP(r)), h.limiter.digest(c)
+	if h.limiter.knows(addr, d) {
+		id, reason, wrong := h.checkCredential(r, creds, c)
+		if wrong {
+			h.limiter.fail(addr, h.limiter.clock(), &d)
+		}
+		return id, reason, 0
+	}
+	if wait, ok := h.limiter.reserve(addr, h.limiter.clock()); !ok {
 		return nil, reasonRateLimited, wait
 	}
+	id, reason, wrong := h.checkCredential(r, creds, c)
+	switch {
+	case id != nil:
+		h.limiter.succeeded(addr, d)
+	case !wrong:
+		h.limiter.release(addr)
+	}
+	return id, reason, 0
+}
+
+// checkCredential verifies c against creds: a token, or Basic credentials (from the
+// cache, else with bcrypt). wrong is true when c was checked and is not
+// valid, as opposed to a check that could not run.
+func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentials, c credential) (id *providers.Identity, reason string, wrong bool) {
 	if !c.basic {
-		h.limiter.fail(client, time.Now())
-		return nil, reasonInvalid, 0
+		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
+			return id, "", false
+		}
+		return nil, reasonInvalid, true
 	}
 	id, err := h.auth.CheckBasic(r.Context(), creds, c.user, c.pass)
 	switch {
 	case err == nil:
-		return id, "", 0
+		return id, "", false
 	case errors.Is(err, providers.ErrBusy):
-		return nil, reasonBusy, 0
+		return nil, reasonBusy, false
 	case errors.Is(err, providers.ErrBadCredentials):
-		h.limiter.fail(client, time.Now())
+		return nil, reasonInvalid, true
 	}
-	return nil, reasonInvalid, 0
+	return nil, reasonInvalid, false // the client went away
 }
 
 // clientIP is the address failures are counted against: Caddy's client IP

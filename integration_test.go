@@ -316,8 +316,8 @@ func TestFromEnvWithChromaVariables(t *testing.T) {
 	g := startGateway(t, "\tchroma_auth from_env\n"+proxyTo(up))
 	resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"X-Chroma-Token": "env-tok-1"})
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	up.reset() // forget the good request: nothing may reach upstream from here
 	resp, body := g.do(t, "GET", "/api/v2/tenants/t", bearer("env-tok-1"))
-	up.reset()
 	assertUnauthorized(t, up, resp, body, "the transport header is X-Chroma-Token")
 	require.NoError(t, caddy.Stop())
 
@@ -351,7 +351,7 @@ func TestFromEnvInlineBasicHashes(t *testing.T) {
 	g := startGateway(t, "\tchroma_auth from_env\n"+proxyTo(up))
 	resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": basicHeader("admin", "admin-pw")})
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	up.reset() // forget the good request: nothing may reach upstream from here
 	resp, body := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": basicHeader("admin", "wrong")})
-	up.reset()
 	assertUnauthorized(t, up, resp, body)
 }

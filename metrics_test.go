@@ -85,3 +85,50 @@ func TestMetricsAtTheAdminEndpoint(t *testing.T) {
 	assert.Equal(t, 2.0, delta("hits"))
 	assert.Equal(t, 1.0, scrape(t, admin, series["entries"]), "alice is cached")
 }
+
+// TestMetricsForbiddenMalformedAmbiguous: the results and reasons the
+// first metrics test does not reach: a 403 (result forbidden, reason
+// forbidden), a malformed credential and an ambiguous one.
+func TestMetricsForbiddenMalformedAmbiguous(t *testing.T) {
+	up := newUpstream(t)
+	dir := t.TempDir()
+	ht := writeHtpasswd(t, dir, map[string]string{"alice": "pw"})
+	users := writeTestFile(t, dir, "users.yaml", "users:\n  - id: alice\n    tenant: acme\n    databases: [prod]\n    tokens: [tok-acme]\n")
+	port, adminPort := freePort(t), freePort(t)
+	admin := fmt.Sprintf("127.0.0.1:%d", adminPort)
+	cfg := strings.Replace(caddyfileSite(port, fmt.Sprintf("\tchroma_auth {\n\t\tbasic %s\n\t\tusers_file %s\n\t\ttoken_header X-Chroma-Token\n\t}\n%s", ht, users, proxyTo(up))),
+		"admin off", "admin "+admin, 1)
+	require.NoError(t, loadCaddyfile(cfg))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	waitListening(t, g.Addr)
+
+	series := map[string]string{
+		"forbidden":        `caddy_chroma_auth_requests_total{result="forbidden"}`,
+		"denied":           `caddy_chroma_auth_requests_total{result="denied"}`,
+		"allowed":          `caddy_chroma_auth_requests_total{result="allowed"}`,
+		"reason-forbidden": `caddy_chroma_auth_denied_total{reason="forbidden"}`,
+		"malformed":        `caddy_chroma_auth_denied_total{reason="malformed_credentials"}`,
+		"ambiguous":        `caddy_chroma_auth_denied_total{reason="ambiguous_credentials"}`,
+	}
+	before := map[string]float64{}
+	for k, s := range series {
+		before[k] = scrape(t, admin, s)
+	}
+	resp, _ := g.do(t, "GET", "/api/v2/tenants/acme", map[string]string{"X-Chroma-Token": "tok-acme"})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/beta", map[string]string{"X-Chroma-Token": "tok-acme"})
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/acme", map[string]string{"Authorization": "Basic !!!"})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/acme", map[string]string{"Authorization": basicHeader("alice", "pw"), "X-Chroma-Token": "tok-acme"})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	delta := func(k string) float64 { return scrape(t, admin, series[k]) - before[k] }
+	assert.Equal(t, 1.0, delta("allowed"))
+	assert.Equal(t, 1.0, delta("forbidden"))
+	assert.Equal(t, 1.0, delta("reason-forbidden"))
+	assert.Equal(t, 2.0, delta("denied"))
+	assert.Equal(t, 1.0, delta("malformed"))
+	assert.Equal(t, 1.0, delta("ambiguous"))
+}

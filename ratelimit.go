@@ -1,7 +1,11 @@
 package chromaauth
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"hash/maphash"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -10,95 +14,301 @@ import (
 // address may make a minute before it is answered 429.
 const DefaultFailuresPerMinute = 60
 
-// maxTrackedClients bounds the limiter's memory under a flood from many
-// addresses.
-const maxTrackedClients = 100000
+const (
+	// maxTrackedClients bounds the addresses the limiter remembers, under a
+	// flood from many addresses.
+	maxTrackedClients = 100000
+	// maxKnownPerClient bounds the credentials remembered as used with
+	// success from one address (a NAT may hide several users).
+	maxKnownPerClient = 16
+	limiterShards     = 16
+)
 
-// failureLimiter slows down a client address that keeps failing: each
-// failure takes a token from the address's bucket, which refills at
-// perMinute tokens a minute up to perMinute. An empty bucket means 429
-// before any bcrypt runs. Only failures count, so a client with valid
-// credentials is never limited, and cached valid credentials are checked
-// before the limiter is consulted at all.
+// failureLimiter stops a client address from guessing credentials.
+//
+// Each address has a bucket of perMinute tries that refills at perMinute a
+// minute. A credential the address has not used with success before takes
+// a try from the bucket before it is checked at all, and gets it back if it
+// turns out valid: a wrong one spends it. An empty bucket means 429 for
+// every such credential, right or wrong, before anything is checked: a
+// blocked address learns nothing, whatever it sends, and costs no bcrypt.
+// Taking the try before the check (not counting the failure after it) is
+// what keeps concurrent guesses from slipping past the limit while their
+// checks run.
+//
+// Credentials that succeeded from an address stay usable from it while it
+// is blocked (OWASP's device-cookie idea): a real user behind the same
+// address as an attacker keeps working. The limiter remembers them as
+// keyed digests (see digest), never the credentials.
+//
+// Why every first success is remembered, not only those of addresses that
+// have failed before: an address that never failed has no bucket, and an
+// attacker at it can empty a fresh bucket in well under a second; a user
+// whose last success predates the attacker's first failure would then be
+// locked out for as long as the attack lasts. Remembering costs one write
+// per new (address, credential) pair; after that, a valid request is one
+// digest and one read-locked lookup, with no allocation.
 type failureLimiter struct {
 	perMinute float64
-	mu        sync.Mutex
-	buckets   map[string]*bucket
+	secret    [32]byte // keys the credential digests; never leaves the process
+	seed      maphash.Seed
+	now       func() time.Time // time.Now; tests stop the clock
+	shards    [limiterShards]limiterShard
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
+type limiterShard struct {
+	mu      sync.RWMutex
+	clients map[netip.Addr]*client
 }
+
+// client is what the limiter knows of one address (IPv6: one /64).
+type client struct {
+	tokens float64 // tries left; the bucket is full when the client is new
+	last   time.Time
+	known  []credDigest // credentials that succeeded from here, oldest first
+	next   int          // the entry to replace once known is full
+}
+
+// credDigest names a credential without holding it: the first 128 bits of
+// SHA-256(secret || kind || credential).
+type credDigest [16]byte
 
 func newFailureLimiter(perMinute int) *failureLimiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	return &failureLimiter{perMinute: float64(perMinute), buckets: make(map[string]*bucket)}
-}
-
-func (l *failureLimiter) refill(b *bucket, now time.Time) {
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = math.Min(l.perMinute, b.tokens+el.Minutes()*l.perMinute)
-		b.last = now
+	l := &failureLimiter{perMinute: float64(perMinute), seed: maphash.MakeSeed(), now: time.Now}
+	if _, err := rand.Read(l.secret[:]); err != nil {
+		panic("chroma_auth: no randomness for the limiter key: " + err.Error())
 	}
+	for i := range l.shards {
+		l.shards[i].clients = make(map[netip.Addr]*client)
+	}
+	return l
 }
 
-// blocked reports whether client has no failures left, and when it may try
-// again.
-func (l *failureLimiter) blocked(client string, now time.Time) (time.Duration, bool) {
+// clock is the limiter's time.
+func (l *failureLimiter) clock() time.Time {
 	if l == nil {
-		return 0, false
+		return time.Time{}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[client]
-	if b == nil {
-		return 0, false
-	}
-	l.refill(b, now)
-	if b.tokens >= 1 {
-		return 0, false
-	}
-	wait := time.Duration((1 - b.tokens) / l.perMinute * float64(time.Minute))
-	return wait, true
+	return l.now()
 }
 
-// fail records a failed check by client.
-func (l *failureLimiter) fail(client string, now time.Time) {
+// clientKey is the address failures are counted against: an IPv4 address
+// as is (an IPv4-mapped IPv6 address as its IPv4 address), an IPv6 address
+// by its /64, which one host or site usually holds whole. What does not
+// parse (a Unix socket peer) shares the zero key.
+func clientKey(ip string) netip.Addr {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64) // drops any zone, too
+		return p.Addr()
+	}
+	return a
+}
+
+// digestStack is the credential length digested without allocating.
+const digestStack = 1024
+
+// digest is the keyed digest of c. The secret keeps anyone outside the
+// process from computing one; 128 bits keep a chance collision out of
+// reach. A user name holds no ':', so user ":" password is unambiguous.
+func (l *failureLimiter) digest(c credential) credDigest {
+	var buf [32 + 1 + digestStack]byte
+	n := copy(buf[:], l.secret[:])
+	var sum [sha256.Size]byte
+	if c.basic {
+		buf[n] = 'b'
+		n++
+		if len(c.user)+1+len(c.pass) <= digestStack {
+			n += copy(buf[n:], c.user)
+			buf[n] = ':'
+			n++
+			n += copy(buf[n:], c.pass)
+			sum = sha256.Sum256(buf[:n])
+		} else {
+			sum = sha256.Sum256(append(append(append(buf[:n:n], c.user...), ':'), c.pass...))
+		}
+	} else {
+		buf[n] = 't'
+		n++
+		if len(c.token) <= digestStack {
+			n += copy(buf[n:], c.token)
+			sum = sha256.Sum256(buf[:n])
+		} else {
+			sum = sha256.Sum256(append(buf[:n:n], c.token...))
+		}
+	}
+	var d credDigest
+	copy(d[:], sum[:])
+	return d
+}
+
+func (l *failureLimiter) shard(a netip.Addr) *limiterShard {
+	return &l.shards[maphash.Comparable(l.seed, a)%limiterShards]
+}
+
+// knows reports whether credential d succeeded from a before. This is the
+// whole cost of the limiter for a client using its credential again: a
+// read lock and a short scan.
+func (l *failureLimiter) knows(a netip.Addr, d credDigest) bool {
+	if l == nil {
+		return true
+	}
+	s := l.shard(a)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if c := s.clients[a]; c != nil {
+		for i := range c.known {
+			if c.known[i] == d {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reserve takes one try from a's bucket before a credential a has not
+// used with success is checked. When none is left it returns false and how
+// long until one is.
+func (l *failureLimiter) reserve(a netip.Addr, now time.Time) (time.Duration, bool) {
+	if l == nil {
+		return 0, true
+	}
+	s := l.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := l.clientLocked(s, a, now)
+	l.refill(c, now)
+	if c.tokens < 1 {
+		return time.Duration((1 - c.tokens) / l.perMinute * float64(time.Minute)), false
+	}
+	c.tokens--
+	return 0, true
+}
+
+// succeeded gives back the try reserved for credential d, which turned out
+// valid, and remembers d as used with success from a.
+func (l *failureLimiter) succeeded(a netip.Addr, d credDigest) {
 	if l == nil {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[client]
-	if b == nil {
-		if len(l.buckets) >= maxTrackedClients {
-			l.sweepLocked(now)
-		}
-		b = &bucket{tokens: l.perMinute, last: now}
-		l.buckets[client] = b
+	s := l.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.clients[a]
+	if c == nil {
+		return // swept meanwhile: nothing to give back
 	}
-	l.refill(b, now)
-	b.tokens = math.Max(0, b.tokens-1)
+	c.tokens = math.Min(l.perMinute, c.tokens+1)
+	for i := range c.known {
+		if c.known[i] == d {
+			return
+		}
+	}
+	if len(c.known) < maxKnownPerClient {
+		c.known = append(c.known, d)
+		return
+	}
+	c.known[c.next] = d
+	c.next = (c.next + 1) % maxKnownPerClient
 }
 
-// sweepLocked forgets the addresses whose bucket has refilled; if that is
-// not enough (a flood from very many addresses), it forgets half of them:
-// a bounded memory matters more than remembering every attacker.
-func (l *failureLimiter) sweepLocked(now time.Time) {
-	for k, b := range l.buckets {
-		l.refill(b, now)
-		if b.tokens >= l.perMinute {
-			delete(l.buckets, k)
+// release gives back a reserved try whose check had no outcome (no bcrypt
+// slot, or the client went away).
+func (l *failureLimiter) release(a netip.Addr) {
+	if l == nil {
+		return
+	}
+	s := l.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clients[a]; c != nil {
+		c.tokens = math.Min(l.perMinute, c.tokens+1)
+	}
+}
+
+// fail records a failure that took no reserved try: a malformed or
+// ambiguous credential, or a credential a knew that no longer passes,
+// which is then forgotten (so a blocked address cannot make the gateway
+// run bcrypt for an old password).
+func (l *failureLimiter) fail(a netip.Addr, now time.Time, forget *credDigest) {
+	if l == nil {
+		return
+	}
+	s := l.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := l.clientLocked(s, a, now)
+	l.refill(c, now)
+	c.tokens = math.Max(0, c.tokens-1)
+	if forget == nil {
+		return
+	}
+	for i := range c.known {
+		if c.known[i] == *forget {
+			c.known = append(c.known[:i], c.known[i+1:]...)
+			c.next = 0
+			return
 		}
 	}
-	for k := range l.buckets {
-		if len(l.buckets) < maxTrackedClients/2 {
+}
+
+// clientLocked finds or adds a's entry, making room first when the shard
+// is full.
+func (l *failureLimiter) clientLocked(s *limiterShard, a netip.Addr, now time.Time) *client {
+	c := s.clients[a]
+	if c == nil {
+		if len(s.clients) >= maxTrackedClients/limiterShards {
+			l.sweepLocked(s, now)
+		}
+		c = &client{tokens: l.perMinute, last: now}
+		s.clients[a] = c
+	}
+	return c
+}
+
+func (l *failureLimiter) refill(c *client, now time.Time) {
+	if el := now.Sub(c.last); el > 0 {
+		c.tokens = math.Min(l.perMinute, c.tokens+el.Minutes()*l.perMinute)
+		c.last = now
+	}
+}
+
+// sweepLocked makes room in a full shard. It forgets first the addresses
+// that hold nothing (a full bucket, no credential), then those that only
+// failed (attackers, which start over with a full bucket: bounded memory
+// matters more than remembering every one), and only then, if the shard is
+// still crowded, addresses at random, down to half. The credentials users
+// used with success go last.
+func (l *failureLimiter) sweepLocked(s *limiterShard, now time.Time) {
+	const keep = maxTrackedClients / limiterShards * 3 / 4
+	for k, c := range s.clients {
+		l.refill(c, now)
+		if c.tokens >= l.perMinute && len(c.known) == 0 {
+			delete(s.clients, k)
+		}
+	}
+	if len(s.clients) > keep {
+		for k, c := range s.clients {
+			if len(c.known) == 0 {
+				delete(s.clients, k)
+			}
+		}
+	}
+	if len(s.clients) <= keep {
+		return
+	}
+	for k := range s.clients {
+		if len(s.clients) <= maxTrackedClients/limiterShards/2 {
 			break
 		}
-		delete(l.buckets, k)
+		delete(s.clients, k)
 	}
 }
 
@@ -107,7 +317,12 @@ func (l *failureLimiter) size() int {
 	if l == nil {
 		return 0
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
+	n := 0
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.mu.RLock()
+		n += len(s.clients)
+		s.mu.RUnlock()
+	}
+	return n
 }
