@@ -177,7 +177,7 @@ func TestKeyFileErrors(t *testing.T) {
 	der := x509.MarshalPKCS1PrivateKey(priv)
 	private := writeFile(t, dir, "priv.pem", []byte("-----BEGIN RSA PRIVATE KEY-----\n"+base64.StdEncoding.EncodeToString(der)+"\n-----END RSA PRIVATE KEY-----\n"))
 	for file, want := range map[string]string{
-		private:                                         "private key",
+		private: "private key",
 		writeFile(t, dir, "empty.pem", []byte("hello")): "no PEM public key",
 		dir + "/missing.pem":                            "no such file",
 	} {
