@@ -22,6 +22,11 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 		}
 		return nil, reason, 0
 	}
+	if !c.basic && h.jwt != nil {
+		if id, reason, retry, handled := h.authenticateJWT(r, c.token); handled {
+			return id, reason, retry
+		}
+	}
 	// Cheap checks first: a token, or Basic credentials verified before.
 	// They pass even for a rate-limited address, so valid clients behind
 	// the same address as an attacker keep working.

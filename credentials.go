@@ -68,23 +68,23 @@ func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (cre
 			}
 			found[n] = credential{basic: true, user: user, pass: pass}
 			n++
-		case strings.EqualFold(scheme, "Bearer") && creds.Token() && h.tokenHeader == headerAuthorization:
+		case strings.EqualFold(scheme, "Bearer") && h.acceptsTokens(creds) && h.tokenHeader == headerAuthorization:
 			tok := strings.TrimSpace(rest)
-			if tok == "" || len(tok) > providers.MaxTokenLen {
+			if tok == "" || len(tok) > h.maxTokenLen() {
 				return credential{}, reasonMalformed
 			}
 			found[n] = credential{token: tok}
 			n++
 		}
 	}
-	if h.tokenHeader == headerChromaToken && creds.Token() {
+	if h.tokenHeader == headerChromaToken && h.acceptsTokens(creds) {
 		vals := r.Header.Values(headerChromaToken)
 		if len(vals) > 1 {
 			return credential{}, reasonAmbiguous
 		}
 		if len(vals) == 1 {
 			tok := strings.TrimSpace(vals[0])
-			if tok == "" || len(tok) > providers.MaxTokenLen {
+			if tok == "" || len(tok) > h.maxTokenLen() {
 				return credential{}, reasonMalformed
 			}
 			found[n] = credential{token: tok}

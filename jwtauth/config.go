@@ -96,10 +96,14 @@ func (c *Config) Validate() error {
 	if !c.remote() && len(c.KeyFiles) == 0 && !c.hmac() {
 		return errors.New("jwt: no keys: set issuer (OpenID Connect discovery), jwks_url, key_file or secret")
 	}
-	if (c.Issuer != "" || c.JWKSURL != "") && len(c.Audience) == 0 {
-		return errors.New("jwt: audience is required with issuer or jwks_url: a token for another service of the same provider must not pass")
+	if c.remote() && len(c.Audience) == 0 {
+		return errors.New("jwt: audience is required with keys from a provider (issuer or jwks_url): a token for another service of the same provider must not pass")
 	}
-	for _, u := range []string{c.Issuer, c.JWKSURL} {
+	urls := []string{c.JWKSURL}
+	if c.remote() {
+		urls = append(urls, c.Issuer) // discovery; otherwise iss may be any string
+	}
+	for _, u := range urls {
 		if u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 			return fmt.Errorf("jwt: %q: want an http(s) URL", u)
 		}

@@ -226,3 +226,45 @@ func isAsymmetric(alg string) bool { return contains(asymmetricAlgs, alg) }
 // Verifications is the number of full checks made: tokens not found in
 // the cache.
 func (v *Verifier) Verifications() int64 { return v.verifications.Load() }
+
+// Cached returns the identity of a token verified before, still within
+// its exp and under the keys in force; nil otherwise. It costs a keyed
+// hash and a map lookup, never a signature check.
+func (v *Verifier) Cached(token string) *providers.Identity {
+	if len(token) == 0 || len(token) > MaxTokenLen {
+		return nil
+	}
+	ks := v.keys.Load()
+	if ks == nil {
+		return nil
+	}
+	return v.cache.get(v.cache.key(token), ks.gen, v.now())
+}
+
+// LooksLikeJWT reports whether a bearer token has the shape of a signed
+// JWT: three base64url segments, the first a JSON object ("eyJ" is the
+// base64 of `{"`). It decides which check a token goes to, not whether it
+// is valid.
+func LooksLikeJWT(tok string) bool {
+	if len(tok) < 10 || len(tok) > MaxTokenLen || tok[:3] != "eyJ" {
+		return false
+	}
+	dots, seg := 0, 0
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case c == '.':
+			if seg == 0 && dots < 2 {
+				return false
+			}
+			dots++
+			seg = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+		seg++
+	}
+	return dots == 2 // an empty signature (alg none) is still a JWT, to be refused as one
+}
