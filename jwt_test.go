@@ -229,3 +229,34 @@ func TestJWTCleanupStopsEverything(t *testing.T) {
 	}
 	require.LessOrEqual(t, runtime.NumGoroutine(), before+2)
 }
+
+// TestJWTCommandMintsWhatTheGatewayAccepts: `caddy chroma-auth jwt` signs
+// a token that a gateway with the documented self-issued block accepts,
+// scoped as asked.
+func TestJWTCommandMintsWhatTheGatewayAccepts(t *testing.T) {
+	up := newUpstream(t)
+	t.Setenv("CHROMA_TEST_JWT_SECRET", jwtTestSecret)
+	out, err := runChromaAuth(t, "", "jwt", "--secret-env", "CHROMA_TEST_JWT_SECRET", "--subject", "app-user",
+		"--issuer", "my-app", "--tenant", "acme", "--database", "prod", "--collection", "docs=read", "--lifetime", "5m")
+	require.NoError(t, err)
+	tok := strings.TrimSpace(out)
+	require.NotContains(t, out, jwtTestSecret)
+	g := startGateway(t, `	chroma_auth {
+		jwt {
+			secret {env.CHROMA_TEST_JWT_SECRET}
+			issuer my-app
+			tenant_claim      chroma.tenant
+			databases_claim   chroma.databases
+			role_claim        chroma.role
+			collections_claim chroma.collections
+		}
+	}
+`+proxyWithClaims(up))
+	resp, body := g.do(t, "GET", "/api/v2/tenants/acme/databases/prod/collections", map[string]string{"Authorization": "Bearer " + tok})
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = g.do(t, "GET", "/api/v2/tenants/acme/databases/dev/collections", map[string]string{"Authorization": "Bearer " + tok})
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+
+	_, err = runChromaAuth(t, "", "jwt", "--subject", "x")
+	require.ErrorContains(t, err, "exactly one of")
+}
