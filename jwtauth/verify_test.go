@@ -227,3 +227,12 @@ func TestReason(t *testing.T) {
 	require.Equal(t, "invalid", Reason(errors.New("x")))
 	require.Equal(t, "jwt: missing claim: chroma.tenant", refuseClaim(ErrMissingClaim, "chroma.tenant").Error())
 }
+
+func TestLooksLikeJWT(t *testing.T) {
+	tok := sign(t, testSecret, "HS256", "", claims(nil))
+	require.True(t, LooksLikeJWT(tok))
+	require.True(t, LooksLikeJWT("eyJhbGciOiJub25lIn0.e30."), "alg none is a JWT, refused as one")
+	for _, s := range []string{"", "static-token-0123456789", "eyJhbGciOi.x", tok + ".x", "abc.def.ghi", strings.Repeat("eyJ..", 5000)} {
+		require.False(t, LooksLikeJWT(s), s)
+	}
+}
