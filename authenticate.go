@@ -29,50 +29,59 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 		return nil, reason, 0
 	}
 	if h.limiter == nil {
-		id, reason, _ := h.checkCredential(r, creds, c)
-		return id, reason, 0
+		id, reason, retry, _ := h.checkCredential(r, creds, c)
+		return id, reason, retry
 	}
 	addr, d := clientKey(clientIP(r)), h.limiter.digest(c)
 	if h.limiter.knows(addr, d) {
-		id, reason, wrong := h.checkCredential(r, creds, c)
+		id, reason, retry, wrong := h.checkCredential(r, creds, c)
 		if wrong {
 			h.limiter.fail(addr, h.limiter.clock(), &d)
 		}
-		return id, reason, 0
+		return id, reason, retry
 	}
 	if wait, ok := h.limiter.reserve(addr, h.limiter.clock()); !ok {
 		return nil, reasonRateLimited, wait
 	}
-	id, reason, wrong := h.checkCredential(r, creds, c)
+	id, reason, retry, wrong := h.checkCredential(r, creds, c)
 	switch {
 	case id != nil:
 		h.limiter.succeeded(addr, d)
 	case !wrong:
 		h.limiter.release(addr)
 	}
-	return id, reason, 0
+	return id, reason, retry
 }
 
 // checkCredential verifies c against creds: a token, or Basic credentials (from the
 // cache, else with bcrypt). wrong is true when c was checked and is not
 // valid, as opposed to a check that could not run.
-func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentials, c credential) (id *providers.Identity, reason string, wrong bool) {
+//
+// A token shaped like a JWT, when jwt is configured, is checked as a JWT
+// only (a verified JWT is never also a static token); retry is set when
+// the identity provider's keys are not there yet (503).
+func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentials, c credential) (id *providers.Identity, reason string, retry time.Duration, wrong bool) {
 	if !c.basic {
-		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
-			return id, "", false
+		if h.jwt != nil {
+			if id, reason, retry, wrong, handled := h.checkJWT(c.token); handled {
+				return id, reason, retry, wrong
+			}
 		}
-		return nil, reasonInvalid, true
+		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
+			return id, "", 0, false
+		}
+		return nil, reasonInvalid, 0, true
 	}
 	id, err := h.auth.CheckBasic(r.Context(), creds, c.user, c.pass)
 	switch {
 	case err == nil:
-		return id, "", false
+		return id, "", 0, false
 	case errors.Is(err, providers.ErrBusy):
-		return nil, reasonBusy, false
+		return nil, reasonBusy, 0, false
 	case errors.Is(err, providers.ErrBadCredentials):
-		return nil, reasonInvalid, true
+		return nil, reasonInvalid, 0, true
 	}
-	return nil, reasonInvalid, false // the client went away
+	return nil, reasonInvalid, 0, false // the client went away
 }
 
 // clientIP is the address failures are counted against: Caddy's client IP

@@ -44,6 +44,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    reload_interval     <duration>|off
 //	    no_singleton_overwrite
 //	    from_env
+//	    jwt { issuer, jwks_url, key_file, secret, audience, ... } (see JWTConfig)
 //	}
 //
 // With from_env alone (`chroma_auth from_env`), everything comes from
@@ -168,6 +169,14 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		m.ReloadInterval = caddy.Duration(dur)
 	case "no_singleton_overwrite":
 		m.NoSingletonOverwrite, err = true, none()
+	case "jwt":
+		if len(args) != 0 {
+			return d.Err("chroma_auth: jwt takes a block, no arguments")
+		}
+		if m.JWT == nil {
+			m.JWT = new(JWTConfig)
+		}
+		err = unmarshalJWT(d, m.JWT)
 	case "from_env":
 		m.FromEnv, err = true, none()
 	case "cache_size":

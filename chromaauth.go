@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -130,6 +131,10 @@ type ChromaAuth struct {
 	// deployment's environment works unchanged.
 	FromEnv bool `json:"from_env,omitempty"`
 
+	// JSON Web Tokens from an identity provider (OpenID Connect) or
+	// self-issued, in the token header; see JWTConfig.
+	JWT *JWTConfig `json:"jwt,omitempty"`
+
 	// inlineHtpasswd holds htpasswd lines from Chroma's environment
 	// (from_env), named inlineHtpasswdName in messages.
 	inlineHtpasswd, inlineHtpasswdName string
@@ -144,6 +149,7 @@ type ChromaAuth struct {
 	limiter     *failureLimiter
 	stopWatch   func()
 	logger      *zap.Logger
+	jwt         *jwtauth.Verifier // nil unless JWT is set
 }
 
 // CaddyModule returns the Caddy module information.
@@ -189,6 +195,9 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		perMinute = DefaultFailuresPerMinute
 	}
 	h.limiter = newFailureLimiter(perMinute)
+	if err := h.provisionJWT(); err != nil {
+		return err
+	}
 	h.logger.Info("credentials loaded",
 		zap.Int("basic_users", pol.creds.NumUsers()),
 		zap.Int("tokens", pol.creds.NumTokens()),
@@ -208,6 +217,7 @@ func (h *ChromaAuth) Cleanup() error {
 	if h.stopWatch != nil {
 		h.stopWatch()
 	}
+	h.cleanupJWT()
 	if h.auth != nil {
 		trackAuthenticator(h.auth, false)
 	}
@@ -224,6 +234,7 @@ func (h *ChromaAuth) sources() providers.Sources {
 		HtpasswdInlineName: h.inlineHtpasswdName,
 		UsersFile:          repl.ReplaceAll(h.UsersFile, ""),
 		UnlistedUsers:      h.UnlistedUsers,
+		Elsewhere:          h.JWT != nil,
 	}
 	for _, t := range h.Tokens {
 		src.Tokens = append(src.Tokens, repl.ReplaceAll(t, ""))

@@ -16,7 +16,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "chroma-auth",
-		Usage: "htpasswd <add|set|remove|verify> | token | check",
+		Usage: "htpasswd <add|set|remove|verify> | token | jwt | check",
 		Short: "Manages chroma_auth credentials and checks a config",
 		Long: `
 Tools for the chroma_auth handler, with no Docker and no Apache htpasswd
@@ -27,6 +27,7 @@ needed.
   caddy chroma-auth htpasswd remove --file <htpasswd> --user <name>
   caddy chroma-auth htpasswd verify --file <htpasswd> --user <name>
   caddy chroma-auth token [--bytes <n>]
+  caddy chroma-auth jwt --subject <user> (--secret-file <f> | --secret-env <VAR> | --key-file <pem>) [...]
   caddy chroma-auth check --config <Caddyfile> [--adapter <name>]
 
 Passwords are read from stdin when it is not a terminal (the first line), or
@@ -40,7 +41,7 @@ Only bcrypt hashes are written, the only kind Chroma and chroma_auth accept.
 A file that does not parse is not edited: the error names its file and line.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand())
+			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand(), jwtCommand())
 		},
 	})
 }

@@ -48,7 +48,7 @@ type credential struct {
 // extract finds the one credential of a configured kind in r (see
 // authz.ExtractCredential, where the parsing lives and is fuzzed).
 func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (credential, string) {
-	c, reason := authz.ExtractCredential(r.Header, h.tokenHeader, creds.Basic(), creds.Token())
+	c, reason := authz.ExtractCredential(r.Header, h.tokenHeader, creds.Basic(), h.acceptsTokens(creds), h.maxTokenLen())
 	return credential{basic: c.Basic, user: c.User, pass: c.Pass, token: c.Token}, reason
 }
 

@@ -37,6 +37,10 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy,
 		countRequest(resultBusy)
 		w.Header().Set("Retry-After", "1")
 		return writeJSON(w, http.StatusServiceUnavailable, bodyBusy)
+	case reasonJWTUnavailable:
+		countRequest(resultBusy)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))
+		return writeJSON(w, http.StatusServiceUnavailable, bodyJWTUnavailable)
 	case reasonRateLimited:
 		countRequest(resultRateLimited)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))

@@ -44,7 +44,10 @@ type Credential struct {
 // ambiguous and refused: a gateway must never have to guess which one
 // counts. It returns the credential, or a reason (ReasonMissing,
 // ReasonMalformed or ReasonAmbiguous).
-func ExtractCredential(h http.Header, tokenHeader string, basic, token bool) (Credential, string) {
+func ExtractCredential(h http.Header, tokenHeader string, basic, token bool, maxToken int) (Credential, string) {
+	if maxToken <= 0 {
+		maxToken = providers.MaxTokenLen
+	}
 	var found [2]Credential // at most one of each kind; no allocation
 	n := 0
 	authz := h.Values(HeaderAuthorization)
@@ -62,7 +65,7 @@ func ExtractCredential(h http.Header, tokenHeader string, basic, token bool) (Cr
 			found[n] = Credential{Basic: true, User: user, Pass: pass}
 			n++
 		case strings.EqualFold(scheme, "Bearer") && token && tokenHeader == HeaderAuthorization:
-			tok, ok := tokenValue(rest)
+			tok, ok := tokenValue(rest, maxToken)
 			if !ok {
 				return Credential{}, ReasonMalformed
 			}
@@ -76,7 +79,7 @@ func ExtractCredential(h http.Header, tokenHeader string, basic, token bool) (Cr
 			return Credential{}, ReasonAmbiguous
 		}
 		if len(vals) == 1 {
-			tok, ok := tokenValue(vals[0])
+			tok, ok := tokenValue(vals[0], maxToken)
 			if !ok {
 				return Credential{}, ReasonMalformed
 			}
@@ -95,9 +98,9 @@ func ExtractCredential(h http.Header, tokenHeader string, basic, token bool) (Cr
 
 // tokenValue is the token of a header value: trimmed, not empty, not
 // longer than any token the gateway can hold.
-func tokenValue(v string) (string, bool) {
+func tokenValue(v string, maxToken int) (string, bool) {
 	tok := strings.TrimSpace(v)
-	if tok == "" || len(tok) > providers.MaxTokenLen {
+	if tok == "" || len(tok) > maxToken {
 		return "", false
 	}
 	return tok, true

@@ -67,7 +67,7 @@ func FuzzExtractCredential(f *testing.F) {
 		if bearer {
 			tokenHeader = HeaderAuthorization
 		}
-		c, reason := ExtractCredential(h, tokenHeader, basic, token)
+		c, reason := ExtractCredential(h, tokenHeader, basic, token, 0)
 		if reason != "" {
 			if c != (Credential{}) {
 				t.Fatalf("credential %+v with reason %q", c, reason)

@@ -70,7 +70,7 @@ func TestExtractCredential(t *testing.T) {
 		"basic off and token":  {http.Header{"Authorization": {basicAB}, "X-Chroma-Token": {"tok"}}, HeaderChromaToken, false, true, want{c: Credential{Token: "tok"}}},
 		"token off and basic":  {http.Header{"Authorization": {basicAB}, "X-Chroma-Token": {"tok"}}, HeaderChromaToken, true, false, want{c: Credential{Basic: true, User: "a", Pass: "b"}}},
 	} {
-		c, reason := ExtractCredential(tc.headers, tc.tokenHeader, tc.basic, tc.token)
+		c, reason := ExtractCredential(tc.headers, tc.tokenHeader, tc.basic, tc.token, 0)
 		if c != tc.want.c || reason != tc.want.reason {
 			t.Errorf("%s: got %+v, %q; want %+v, %q", name, c, reason, tc.want.c, tc.want.reason)
 		}
@@ -79,7 +79,7 @@ func TestExtractCredential(t *testing.T) {
 
 func TestExtractCredentialAllocs(t *testing.T) {
 	h := http.Header{"X-Chroma-Token": {"tok"}}
-	if n := testing.AllocsPerRun(100, func() { ExtractCredential(h, HeaderChromaToken, true, true) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { ExtractCredential(h, HeaderChromaToken, true, true, 0) }); n != 0 {
 		t.Errorf("a token credential costs %v allocations, want 0", n)
 	}
 }

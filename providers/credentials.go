@@ -35,6 +35,9 @@ type Sources struct {
 	// fails, naming the file and each user missing), UnlistedAll gives
 	// them every tenant and database, UnlistedDeny keeps them out.
 	UnlistedUsers string
+	// Elsewhere: requests can also authenticate outside this set (JWTs),
+	// so a set with no users and no tokens is no error.
+	Elsewhere bool
 }
 
 // The values of Sources.UnlistedUsers.
@@ -166,7 +169,7 @@ func Load(src Sources) (*Credentials, error) {
 	if src.UsersFile != "" && !c.basic && !c.token {
 		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens")
 	}
-	if !c.basic && !c.token {
+	if !c.basic && !c.token && !src.Elsewhere {
 		return nil, fmt.Errorf("no credentials configured: set an htpasswd file or tokens, so the gateway never starts open")
 	}
 	return c, nil
