@@ -35,6 +35,9 @@ type Sources struct {
 	// fails, naming the file and each user missing), UnlistedAll gives
 	// them every tenant and database, UnlistedDeny keeps them out.
 	UnlistedUsers string
+	// KeysFile holds API keys (see ParseKeys): hashes and scopes, made by
+	// `caddy chroma-auth key create`.
+	KeysFile string
 }
 
 // The values of Sources.UnlistedUsers.
@@ -52,7 +55,11 @@ func (s Sources) Files() []string {
 	if s.UsersFile != "" {
 		files = append(files, s.UsersFile)
 	}
-	return append(files, s.TokenFiles...)
+	files = append(files, s.TokenFiles...)
+	if s.KeysFile != "" {
+		files = append(files, s.KeysFile)
+	}
+	return files
 }
 
 // Credentials is one loaded, immutable credential set. A reload builds a new
@@ -62,6 +69,7 @@ type Credentials struct {
 	tokens   map[uint64][]tokenRecord // keyed by the first 8 bytes of the digest
 	nTokens  int
 	fakeHash []byte
+	keys     map[string]*apiKey // by key id; nil without a keys file
 	basic    bool
 	token    bool
 }
@@ -161,8 +169,15 @@ func Load(src Sources) (*Credentials, error) {
 			}
 		}
 	}
+	if src.KeysFile != "" {
+		keys, err := LoadKeys(src.KeysFile)
+		if err != nil {
+			return nil, err
+		}
+		c.setKeys(keys)
+	}
 	c.basic = src.HtpasswdFile != "" || src.HtpasswdInline != ""
-	c.token = c.nTokens > 0
+	c.token = c.nTokens > 0 || c.keys != nil // keys travel as tokens
 	if src.UsersFile != "" && !c.basic && !c.token {
 		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens")
 	}
