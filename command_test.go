@@ -45,7 +45,7 @@ func TestCommandRegistered(t *testing.T) {
 	for _, c := range root.Commands() {
 		names = append(names, c.Name())
 	}
-	assert.ElementsMatch(t, []string{"htpasswd", "token", "check"}, names)
+	assert.ElementsMatch(t, []string{"htpasswd", "token", "key", "check"}, names)
 }
 
 func TestCommandHtpasswd(t *testing.T) {
