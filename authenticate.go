@@ -25,8 +25,10 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 	// Cheap checks first: a token, or Basic credentials verified before.
 	// They pass even for a rate-limited address, so valid clients behind
 	// the same address as an attacker keep working.
+	var tokenErr error
 	if !c.basic {
-		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
+		var id *providers.Identity
+		if id, tokenErr = h.auth.CheckToken(creds, c.token); tokenErr == nil {
 			return id, "", 0
 		}
 	} else if id, ok := h.auth.CachedBasic(creds, c.user, c.pass); ok {
@@ -38,6 +40,9 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 	}
 	if !c.basic {
 		h.limiter.fail(client, time.Now())
+		if errors.Is(tokenErr, providers.ErrKeyExpired) {
+			return nil, reasonKeyExpired, 0
+		}
 		return nil, reasonInvalid, 0
 	}
 	id, err := h.auth.CheckBasic(r.Context(), creds, c.user, c.pass)

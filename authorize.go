@@ -29,13 +29,16 @@ const maxOwners = 100000
 // asks for the action).
 func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
+	h.auditNote(r, vars)
 	rbac := pol.rbac
 	scoped := !id.AllTenants() || !id.AllDatabases()
 	if rbac == nil && !scoped {
 		if isIdentityRequest(r) {
+			h.auditAnswered(r, vars, http.StatusOK)
 			return answerIdentity(w, id)
 		}
 		countRequest(resultAllowed)
+		next = h.auditAllowed(r, next, vars)
 		return next.ServeHTTP(w, r)
 	}
 	if scoped && !h.NoSingletonOverwrite {
@@ -50,6 +53,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	}
 	vars.route = &rt
 	if rt.Identity {
+		h.auditAnswered(r, vars, http.StatusOK)
 		return answerIdentity(w, id)
 	}
 	if err := authz.CheckScope(id, rt); err != nil {
@@ -66,6 +70,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		}
 	}
 	countRequest(resultAllowed)
+	next = h.auditAllowed(r, next, vars)
 	if scoped && learnsOwners(rt.Action) {
 		return h.serveLearning(w, r, next)
 	}
