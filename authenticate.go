@@ -67,8 +67,12 @@ func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentia
 				return id, reason, retry, wrong
 			}
 		}
-		if id, err := h.auth.CheckToken(creds, c.token); err == nil {
+		id, err := h.auth.CheckToken(creds, c.token)
+		switch {
+		case err == nil:
 			return id, "", 0, false
+		case errors.Is(err, providers.ErrKeyExpired):
+			return nil, reasonKeyExpired, 0, true
 		}
 		return nil, reasonInvalid, 0, true
 	}

@@ -33,12 +33,15 @@ const nameMaxAge = 10 * time.Second
 // shared lookup upstream.
 func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
+	h.auditNote(r, vars)
 	scoped := id.Scoped()
 	if pol.rbac == nil && !scoped {
 		if isIdentityRequest(r) {
+			h.auditAnswered(r, vars, http.StatusOK)
 			return answerIdentity(w, id)
 		}
 		countRequest(resultAllowed)
+		next = h.auditAllowed(r, next, vars)
 		return next.ServeHTTP(w, r)
 	}
 	if scoped && !h.NoSingletonOverwrite {
@@ -50,6 +53,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		return h.refuseBody(w, r, id, err)
 	}
 	if rt.Identity {
+		h.auditAnswered(r, vars, http.StatusOK)
 		return answerIdentity(w, id)
 	}
 	if err := h.checkRequest(pol, id, rt); err != nil {
@@ -64,6 +68,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		return h.serveFiltered(w, r, next, id, rt)
 	}
 	countRequest(resultAllowed)
+	next = h.auditAllowed(r, next, vars)
 	if scoped && learnsOwners(rt.Action) {
 		return h.serveLearning(w, r, next, rt)
 	}
@@ -143,6 +148,7 @@ func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, id *provider
 		return h.forbid(w, r, id.User, d.Reason)
 	}
 	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(err))
+	h.auditAfterAuth(r, decisionBusy, http.StatusServiceUnavailable, "lookup_unavailable")
 	countRequest(resultBusy)
 	w.Header().Set("Retry-After", "2")
 	return writeJSON(w, http.StatusServiceUnavailable, bodyLookupUnavailable)

@@ -32,6 +32,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    unlisted_users      all|deny
 //	    token               <token...>
 //	    token_file          <file...>
+//	    keys_file           <keys.jsonl>
+//	    audit               [{ public }]
 //	    token_header        Authorization|X-Chroma-Token
 //	    public              <path...>
 //	    no_default_public
@@ -123,6 +125,10 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		var files []string
 		files, err = some()
 		m.TokenFiles = append(m.TokenFiles, files...)
+	case "keys_file":
+		m.KeysFile, err = one()
+	case "audit":
+		m.Audit, err = unmarshalAudit(d, args)
 	case "token_header":
 		if m.TokenHeader, err = one(); err == nil {
 			if _, herr := canonicalTokenHeader(m.TokenHeader); herr != nil {

@@ -59,6 +59,16 @@ type ChromaAuth struct {
 	// users YAML whose users carry `tokens`.
 	TokenFiles []string `json:"token_files,omitempty"`
 
+	// An API keys file, written by `caddy chroma-auth key create|revoke`:
+	// one JSON line per key with its user, scope, expiry and a hash of the
+	// key (never the key). Keys are sent like tokens; an expired key is
+	// answered 401 "API key expired".
+	KeysFile string `json:"keys_file,omitempty"`
+
+	// Turns on the audit log: a line per decision on the logger
+	// `http.handlers.chroma_auth.audit` (see Audit).
+	Audit *Audit `json:"audit,omitempty"`
+
 	// The header clients send the token in: `Authorization` (as
 	// `Bearer <token>`, the default) or `X-Chroma-Token`. Chroma's spellings
 	// `AUTHORIZATION` and `X_CHROMA_TOKEN` are accepted.
@@ -150,6 +160,7 @@ type ChromaAuth struct {
 	stopWatch   func()
 	logger      *zap.Logger
 	jwt         *jwtauth.Verifier // nil unless JWT is set
+	auditLog    *zap.Logger // nil when the audit is off
 }
 
 // CaddyModule returns the Caddy module information.
@@ -165,6 +176,7 @@ func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
 // gateway never starts open or half-configured.
 func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.provisionAudit()
 	h.policy = new(atomic.Pointer[policy])
 	pol, warnings, err := h.prepare(os.LookupEnv)
 	if err != nil {
@@ -201,6 +213,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger.Info("credentials loaded",
 		zap.Int("basic_users", pol.creds.NumUsers()),
 		zap.Int("tokens", pol.creds.NumTokens()),
+		zap.Int("api_keys", pol.creds.NumKeys()),
 		zap.String("token_header", h.tokenHeader),
 		zap.Bool("rbac", pol.rbac != nil))
 	if h.ReloadInterval >= 0 {
@@ -233,6 +246,7 @@ func (h *ChromaAuth) sources() providers.Sources {
 		HtpasswdInline:     h.inlineHtpasswd,
 		HtpasswdInlineName: h.inlineHtpasswdName,
 		UsersFile:          repl.ReplaceAll(h.UsersFile, ""),
+		KeysFile:           repl.ReplaceAll(h.KeysFile, ""),
 		UnlistedUsers:      h.UnlistedUsers,
 		Elsewhere:          h.JWT != nil,
 	}
@@ -248,7 +262,7 @@ func (h *ChromaAuth) sources() providers.Sources {
 // Validate checks the configuration for mistakes that need no file.
 func (h *ChromaAuth) Validate() error {
 	if !h.hasCredentials() && !h.FromEnv {
-		return fmt.Errorf("chroma_auth: no credentials configured (basic, token, token_file or users_file): refusing to start open")
+		return fmt.Errorf("chroma_auth: no credentials configured (basic, token, token_file, users_file or keys_file): refusing to start open")
 	}
 	if _, err := canonicalTokenHeader(h.TokenHeader); err != nil {
 		return err

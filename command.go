@@ -16,7 +16,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "chroma-auth",
-		Usage: "htpasswd <add|set|remove|verify> | token | jwt | check",
+		Usage: "htpasswd <add|set|remove|verify> | token | jwt | key <create|list|revoke> | check",
 		Short: "Manages chroma_auth credentials and checks a config",
 		Long: `
 Tools for the chroma_auth handler, with no Docker and no Apache htpasswd
@@ -28,6 +28,10 @@ needed.
   caddy chroma-auth htpasswd verify --file <htpasswd> --user <name>
   caddy chroma-auth token [--bytes <n>]
   caddy chroma-auth jwt --subject <user> (--secret-file <f> | --secret-env <VAR> | --key-file <pem>) [...]
+  caddy chroma-auth key create --file <keys> --user <name> [--tenant <t>] [--databases <d,...>]
+        [--role <r>] [--collections docs=read,team-*=write] [--expires 90d|36h|30s | --no-expiry] [--label <l>]
+  caddy chroma-auth key list   --file <keys>
+  caddy chroma-auth key revoke --file <keys> <id>
   caddy chroma-auth check --config <Caddyfile> [--adapter <name>]
 
 Passwords are read from stdin when it is not a terminal (the first line), or
@@ -41,7 +45,7 @@ Only bcrypt hashes are written, the only kind Chroma and chroma_auth accept.
 A file that does not parse is not edited: the error names its file and line.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand(), jwtCommand())
+			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand(), jwtCommand(), keyCommand())
 		},
 	})
 }
@@ -198,4 +202,45 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 		r.Warnings = append(r.Warnings, "forward_credentials: the Authorization and X-Chroma-Token headers reach the upstream and its logs")
 	}
 	return r
+}
+
+// keyCommand is `caddy chroma-auth key <create|list|revoke>`; see cli.RunKey.
+func keyCommand() *cobra.Command {
+	parent := &cobra.Command{
+		Use:   "key <create|list|revoke> --file <keys>",
+		Short: "Creates, lists or revokes API keys (the file keeps only their hashes)",
+	}
+	ops := []struct{ name, use, short string }{
+		{"create", "create --file <keys> --user <name> [scope flags]", "Makes a key and prints it, once; the file keeps its hash"},
+		{"list", "list --file <keys>", "Lists the keys: ids, users, labels, scopes, expiry; never a secret"},
+		{"revoke", "revoke --file <keys> <id>", "Removes a key; the gateway refuses it at its next reload"},
+	}
+	for _, op := range ops {
+		c := &cobra.Command{
+			Use:   op.use,
+			Short: op.short,
+			RunE: runE(func(cmd *cobra.Command, fs caddycmd.Flags, args []string) (int, error) {
+				a := cli.KeyArgs{Op: op.name, File: fs.String("file"), Args: args}
+				if op.name == "create" {
+					a.User, a.Tenant, a.Databases = fs.String("user"), fs.String("tenant"), fs.String("databases")
+					a.Role, a.Collections, a.Label = fs.String("role"), fs.String("collections"), fs.String("label")
+					a.Expires, a.NoExpiry = fs.String("expires"), fs.Bool("no-expiry")
+				}
+				return cli.RunKey(stdio(cmd), a)
+			}),
+		}
+		c.Flags().StringP("file", "f", "", "The keys file (required)")
+		if op.name == "create" {
+			c.Flags().StringP("user", "u", "", "The user the key acts as (required)")
+			c.Flags().String("tenant", "", "The one tenant the key reaches (default: every tenant)")
+			c.Flags().String("databases", "", "The databases the key reaches, comma-separated (default: every one)")
+			c.Flags().String("role", "", "The key's RBAC role")
+			c.Flags().String("collections", "", "Collection grants, name-or-glob=read|write|admin, comma-separated (default: every collection)")
+			c.Flags().String("expires", "", "Lifetime: days (90d) or a duration (36h, 30s); default 90d")
+			c.Flags().Bool("no-expiry", false, "Make a key that never expires")
+			c.Flags().String("label", "", "A note to tell the key apart (laptop, ci)")
+		}
+		parent.AddCommand(c)
+	}
+	return parent
 }

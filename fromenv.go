@@ -254,7 +254,7 @@ func stripName(err error, name string) string {
 // hasCredentials reports whether the handler's own configuration already
 // names credentials.
 func (h *ChromaAuth) hasCredentials() bool {
-	return h.HtpasswdFile != "" || h.inlineHtpasswd != "" || h.UsersFile != "" || len(h.Tokens) > 0 || len(h.TokenFiles) > 0 || h.JWT != nil
+	return h.HtpasswdFile != "" || h.inlineHtpasswd != "" || h.UsersFile != "" || len(h.Tokens) > 0 || len(h.TokenFiles) > 0 || h.JWT != nil || h.KeysFile != ""
 }
 
 // escapePlaceholders makes a value taken from the environment literal: the

@@ -20,6 +20,7 @@ import (
 // 403.
 var (
 	bodyUnauthorized = []byte(`{"error":"AuthorizationError","message":"Unauthorized"}`)
+	bodyKeyExpired   = []byte(`{"error":"AuthorizationError","message":"Unauthorized: API key expired"}`)
 	bodyBusy         = []byte(`{"error":"ServiceUnavailable","message":"Too many authentication checks in flight; retry shortly"}`)
 	bodyRateLimited  = []byte(`{"error":"RateLimitError","message":"Too many failed authentication attempts; retry later"}`)
 )
@@ -31,6 +32,7 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy,
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reason)
 	h.logDenied(r, reason, "", "")
+	h.auditReject(r, reason)
 	countDenied(reason)
 	switch reason {
 	case reasonBusy:
@@ -52,8 +54,14 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy,
 	} else if h.tokenHeader == headerAuthorization {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+h.realm()+`"`)
 	}
+	if reason == reasonKeyExpired {
+		return writeJSON(w, http.StatusUnauthorized, bodyKeyExpired)
+	}
 	return writeJSON(w, http.StatusUnauthorized, bodyUnauthorized)
 }
+
+// reasonKeyExpired: a valid API key past its expiry; the client is told.
+const reasonKeyExpired = "key_expired"
 
 // forbid answers 403 with Chroma's body; the reason names the action or the
 // scope that was refused, never a credential.
@@ -61,6 +69,7 @@ func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", "forbidden")
 	h.logDenied(r, "forbidden", user, reason)
+	h.auditForbid(r, reason)
 	countDenied("forbidden")
 	countRequest(resultForbidden)
 	body, _ := json.Marshal(map[string]string{"error": "AuthorizationError", "message": "Forbidden: " + reason})

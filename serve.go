@@ -21,7 +21,7 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if h.isPublic(r) {
 		h.stripCredentials(r)
 		countRequest(resultPublic)
-		return next.ServeHTTP(w, r)
+		return h.auditPublic(next).ServeHTTP(w, r)
 	}
 	pol := h.policy.Load()
 	id, reason, retry := h.authenticate(r, pol.creds)

@@ -91,8 +91,12 @@ func (a *Authenticator) Stats() Stats {
 	return Stats{BcryptChecks: a.bcryptChecks.Load(), CacheHits: a.cacheHits.Load(), CacheSize: a.cache.Len()}
 }
 
-// CheckToken returns the identity of tok in the set c.
+// CheckToken returns the identity of tok in the set c: an API key
+// (ErrKeyExpired past its expiry) or a static token.
 func (a *Authenticator) CheckToken(c *Credentials, tok string) (*Identity, error) {
+	if id, handled, err := c.checkKey(tok, time.Now()); handled {
+		return id, err
+	}
 	if id, ok := c.lookupToken(tok); ok {
 		return id, nil
 	}

@@ -38,6 +38,9 @@ type Sources struct {
 	// Elsewhere: requests can also authenticate outside this set (JWTs),
 	// so a set with no users and no tokens is no error.
 	Elsewhere bool
+	// KeysFile holds API keys (see ParseKeys): hashes and scopes, made by
+	// `caddy chroma-auth key create`.
+	KeysFile string
 }
 
 // The values of Sources.UnlistedUsers.
@@ -55,7 +58,11 @@ func (s Sources) Files() []string {
 	if s.UsersFile != "" {
 		files = append(files, s.UsersFile)
 	}
-	return append(files, s.TokenFiles...)
+	files = append(files, s.TokenFiles...)
+	if s.KeysFile != "" {
+		files = append(files, s.KeysFile)
+	}
+	return files
 }
 
 // Credentials is one loaded, immutable credential set. A reload builds a new
@@ -65,6 +72,7 @@ type Credentials struct {
 	tokens   map[uint64][]tokenRecord // keyed by the first 8 bytes of the digest
 	nTokens  int
 	fakeHash []byte
+	keys     map[string]*apiKey // by key id; nil without a keys file
 	basic    bool
 	token    bool
 }
@@ -164,8 +172,15 @@ func Load(src Sources) (*Credentials, error) {
 			}
 		}
 	}
+	if src.KeysFile != "" {
+		keys, err := LoadKeys(src.KeysFile)
+		if err != nil {
+			return nil, err
+		}
+		c.setKeys(keys)
+	}
 	c.basic = src.HtpasswdFile != "" || src.HtpasswdInline != ""
-	c.token = c.nTokens > 0
+	c.token = c.nTokens > 0 || c.keys != nil // keys travel as tokens
 	if src.UsersFile != "" && !c.basic && !c.token {
 		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens")
 	}

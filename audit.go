@@ -1,0 +1,291 @@
+package chromaauth
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// Audit turns on the audit log: one structured line per decision the
+// handler takes, on the logger `http.handlers.chroma_auth.audit`, so that
+// Caddy's `log` directive can route it (`include
+// http.handlers.chroma_auth.audit`, a file output with rolling) and keep it
+// apart from the access log. Each line has the decision (allowed,
+// unauthorized, forbidden, rate_limited, busy), the status, the user, the
+// provider (basic, token, key, jwt) and key id, the Chroma action and
+// route, the tenant, database and collection, the client address and
+// Caddy's request id (the access log's `uuid`). Never a password, token,
+// key, hash or JWT.
+type Audit struct {
+	// Also audit the requests to public routes (heartbeat, version), which
+	// are left out by default.
+	Public bool `json:"public,omitempty"`
+}
+
+// Audit decisions.
+const (
+	decisionAllowed      = "allowed"
+	decisionUnauthorized = "unauthorized"
+	decisionForbidden    = "forbidden"
+	decisionRateLimited  = "rate_limited"
+	decisionBusy         = "busy"
+)
+
+// auditVarKey is where a request's requestVars wait for a 403's audit line,
+// in Caddy's request variables (only when the audit is on).
+const auditVarKey = "chroma_auth.audit"
+
+// auditVars carries the request's vars; it prints as nothing, should a
+// {http.vars.*} placeholder name it.
+type auditVars struct{ v *requestVars }
+
+func (auditVars) String() string { return "" }
+
+// provisionAudit names the audit logger, when the audit is on.
+func (h *ChromaAuth) provisionAudit() {
+	if h.Audit != nil && h.logger != nil {
+		h.auditLog = h.logger.Named("audit")
+	}
+}
+
+// unmarshalAudit reads `audit` or `audit { public }`; the dispenser is on
+// the option's name, its arguments read.
+func unmarshalAudit(d *caddyfile.Dispenser, args []string) (*Audit, error) {
+	if len(args) != 0 {
+		return nil, d.Errf("chroma_auth: audit takes no arguments (use a block: audit { public })")
+	}
+	a := new(Audit)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "public":
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			a.Public = true
+		default:
+			return nil, d.Errf("chroma_auth: audit: unknown option %q (want public)", d.Val())
+		}
+	}
+	return a, nil
+}
+
+// auditNote keeps the request's vars for the audit line of a 403, which
+// forbid writes without them. Nothing happens when the audit is off.
+func (h *ChromaAuth) auditNote(r *http.Request, vars *requestVars) {
+	if h.auditLog != nil {
+		caddyhttp.SetVar(r.Context(), auditVarKey, auditVars{vars})
+	}
+}
+
+// auditAllowed wraps next so that an allowed request's line is written
+// once the upstream has answered, with its status. When the audit is off
+// it is next itself.
+func (h *ChromaAuth) auditAllowed(r *http.Request, next caddyhttp.Handler, vars *requestVars) caddyhttp.Handler {
+	if h.auditLog == nil {
+		return next
+	}
+	return h.auditedNext(next, vars)
+}
+
+// auditPublic is auditAllowed for a public route, audited only when asked.
+func (h *ChromaAuth) auditPublic(next caddyhttp.Handler) caddyhttp.Handler {
+	if h.auditLog == nil || !h.Audit.Public {
+		return next
+	}
+	return h.auditedNext(next, nil)
+}
+
+func (h *ChromaAuth) auditedNext(next caddyhttp.Handler, vars *requestVars) caddyhttp.Handler {
+	var rt *authz.Route
+	if vars != nil {
+		rt = vars.classified() // before the upstream reads the body
+	}
+	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+		err := next.ServeHTTP(sw, r)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+			var he caddyhttp.HandlerError
+			if errors.As(err, &he) {
+				status = he.StatusCode // the upstream failed: Caddy answers it
+			}
+		}
+		if vars == nil {
+			pub, _ := authz.Classify(r)
+			rt = &pub
+		}
+		h.writeAudit(r, decisionAllowed, status, vars, rt, "")
+		return err
+	})
+}
+
+// auditAnswered writes the line of a request the gateway answered itself
+// (the identity endpoint).
+func (h *ChromaAuth) auditAnswered(r *http.Request, vars *requestVars, status int) {
+	if h.auditLog != nil {
+		h.writeAudit(r, decisionAllowed, status, vars, vars.classified(), "")
+	}
+}
+
+// auditReject writes the line of a request refused before it was
+// authenticated: 401, 429 or 503.
+func (h *ChromaAuth) auditReject(r *http.Request, reason string) {
+	if h.auditLog == nil {
+		return
+	}
+	decision, status := decisionUnauthorized, http.StatusUnauthorized
+	switch reason {
+	case reasonBusy:
+		decision, status = decisionBusy, http.StatusServiceUnavailable
+	case reasonRateLimited:
+		decision, status = decisionRateLimited, http.StatusTooManyRequests
+	}
+	// The route from the path alone: an unauthenticated body is not read.
+	rt := authz.ClassifyPath(r.Method, r.URL)
+	h.writeAudit(r, decision, status, nil, &rt, reason)
+}
+
+// auditForbid writes the line of a 403.
+func (h *ChromaAuth) auditForbid(r *http.Request, reason string) {
+	h.auditAfterAuth(r, decisionForbidden, http.StatusForbidden, reason)
+}
+
+// auditAfterAuth writes the line of an authenticated request the gateway
+// answered itself (403, 503 when a lookup failed, 200 for a filtered
+// listing).
+func (h *ChromaAuth) auditAfterAuth(r *http.Request, decision string, status int, reason string) {
+	if h.auditLog == nil {
+		return
+	}
+	av, _ := caddyhttp.GetVar(r.Context(), auditVarKey).(auditVars)
+	var rt *authz.Route
+	if av.v != nil {
+		rt = av.v.classified()
+	}
+	h.writeAudit(r, decision, status, av.v, rt, reason)
+}
+
+// collectionName is the name of the collection a route addresses, also
+// when it names it by id: resolved for the checks, else as the gateway
+// last learned it (the audit never makes a lookup of its own); "" when it
+// names none or the name is not known.
+func (h *ChromaAuth) collectionName(rt *authz.Route) string {
+	switch {
+	case rt == nil:
+		return ""
+	case rt.CollectionName != "":
+		return rt.CollectionName
+	case rt.CollectionByID || rt.Unscoped:
+		if h.owners == nil {
+			return ""
+		}
+		w, _ := h.owners.Get(rt.Collection)
+		return w.Name
+	}
+	return rt.Collection
+}
+
+// writeAudit writes one audit line. vars is nil before authentication;
+// then the user and key id are what the request tried (a Basic user name,
+// an API key's id: no secret).
+func (h *ChromaAuth) writeAudit(r *http.Request, decision string, status int, vars *requestVars, rt *authz.Route, reason string) {
+	c := h.auditLog.Check(zapcore.InfoLevel, "decision")
+	if c == nil {
+		return
+	}
+	fields := make([]zap.Field, 0, 18)
+	fields = append(fields, zap.String("decision", decision), zap.Int("status", status))
+	if vars != nil {
+		id := vars.id
+		fields = append(fields, zap.String("user", id.User), zap.String("provider", id.Provider))
+		if id.KeyID != "" {
+			fields = append(fields, zap.String("key_id", id.KeyID))
+		}
+		if vars.role != "" {
+			fields = append(fields, zap.String("role", vars.role))
+		}
+	} else if decision != decisionAllowed {
+		user, provider, keyID := h.attempted(r)
+		fields = appendNonEmpty(fields, "user", user)
+		fields = appendNonEmpty(fields, "provider", provider)
+		fields = appendNonEmpty(fields, "key_id", keyID)
+	}
+	fields = append(fields, zap.String("method", r.Method))
+	if rt != nil {
+		fields = appendNonEmpty(fields, "action", rt.Action)
+		fields = appendNonEmpty(fields, "route", rt.Name)
+		fields = appendNonEmpty(fields, "tenant", rt.Tenant)
+		fields = appendNonEmpty(fields, "database", rt.Database)
+		fields = appendNonEmpty(fields, "collection", h.collectionName(rt))
+		if rt.Collection != "" && (rt.CollectionByID || rt.Unscoped) {
+			fields = append(fields, zap.String("collection_id", rt.Collection))
+		}
+	}
+	fields = appendNonEmpty(fields, "reason", reason)
+	fields = append(fields, zap.String("client_ip", clientIP(r)))
+	if r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey) != nil { // set by Caddy's server
+		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+			id, _ := repl.GetString("http.request.uuid")
+			fields = appendNonEmpty(fields, "request_id", id)
+		}
+	}
+	c.Write(fields...)
+}
+
+func appendNonEmpty(fields []zap.Field, key, val string) []zap.Field {
+	if val == "" {
+		return fields
+	}
+	return append(fields, zap.String(key, val))
+}
+
+// attempted names what an unauthenticated request tried, for its audit
+// line: a Basic user name, or an API key's id (the part before its
+// secret). Never a password, token or key.
+func (h *ChromaAuth) attempted(r *http.Request) (user, provider, keyID string) {
+	provider = h.attemptedProvider(r)
+	switch provider {
+	case providers.ProviderBasic:
+		user = attemptedUser(r)
+	case providers.ProviderToken:
+		tok := strings.TrimSpace(r.Header.Get(headerChromaToken))
+		if scheme, rest, _ := strings.Cut(strings.TrimSpace(r.Header.Get(headerAuthorization)), " "); strings.EqualFold(scheme, "Bearer") {
+			tok = strings.TrimSpace(rest)
+		}
+		if id, _, ok := providers.SplitKey(tok); ok {
+			provider, keyID = providers.ProviderKey, id
+		}
+	}
+	return user, provider, keyID
+}
+
+// statusWriter remembers the status the upstream answered.
+type statusWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if s.status == 0 && status >= 200 {
+		s.status = status
+	}
+	s.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(p)
+}
