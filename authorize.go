@@ -57,6 +57,11 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	}
 	if rt.CollectionByID && scoped {
 		if err := h.checkOwner(r, next, rt); err != nil {
+			if errors.Is(err, errOwnerUnavailable) {
+				countRequest(resultBusy)
+				w.Header().Set("Retry-After", "2")
+				return writeJSON(w, http.StatusServiceUnavailable, bodyOwnerUnavailable)
+			}
 			return h.forbid(w, r, id.User, err.Error())
 		}
 	}
@@ -101,17 +106,37 @@ func (h *ChromaAuth) checkOwner(r *http.Request, next caddyhttp.Handler, rt auth
 	}
 	// An unknown id costs a listing of the database; a user sending many
 	// made-up ids gets at most one listing per database and interval.
-	if h.listings.allow(rt.Tenant+"\x00"+rt.Database, time.Now()) {
+	key := rt.Tenant + "\x00" + rt.Database
+	allowed, failed := h.listings.allow(key, time.Now())
+	if allowed {
 		if lerr := h.learnOwners(r, next, rt.Tenant, rt.Database); lerr != nil {
 			h.logger.Warn("cannot list collections to check a collection's owner", zap.Error(lerr))
+			if errors.Is(lerr, errUpstreamFailed) {
+				h.listings.fail(key)
+				failed = true
+			}
 		}
 	}
 	err = h.owners.Check(rt)
 	if errors.Is(err, authz.ErrOwnerUnknown) {
+		if failed {
+			// Chroma is down or failing: not a 403, which clients take
+			// as final, but a 503 to retry (still refused: fail closed).
+			return errOwnerUnavailable
+		}
 		return fmt.Errorf("collection is not in tenant %q, database %q", rt.Tenant, rt.Database)
 	}
 	return err
 }
+
+// errOwnerUnavailable: the owner of a collection id is unknown, and the
+// last listing of the database through the upstream failed.
+var errOwnerUnavailable = errors.New("collection owner unknown: listing the database failed")
+
+// errUpstreamFailed: the upstream did not answer a listing, or answered 5xx.
+var errUpstreamFailed = errors.New("upstream failed")
+
+var bodyOwnerUnavailable = []byte(`{"error":"ServiceUnavailable","message":"The gateway could not check the collection's database; retry shortly"}`)
 
 const ownersPage = 1000
 
@@ -119,23 +144,41 @@ const ownersPage = 1000
 // learn the owner of a collection id the gateway does not know.
 const relistInterval = 2 * time.Second
 
-// listingLimiter remembers when each database was last listed.
+// listingLimiter remembers when each database was last listed, and
+// whether that listing failed.
 type listingLimiter struct {
 	mu   sync.Mutex
-	last map[string]time.Time
+	last map[string]listing
 }
 
-func (l *listingLimiter) allow(key string, now time.Time) bool {
+type listing struct {
+	at     time.Time
+	failed bool
+}
+
+// allow reports whether key may be listed now; when it may not, also
+// whether its last listing failed.
+func (l *listingLimiter) allow(key string, now time.Time) (ok, lastFailed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.last == nil || len(l.last) > maxOwners {
-		l.last = make(map[string]time.Time)
+		l.last = make(map[string]listing)
 	}
-	if t, ok := l.last[key]; ok && now.Sub(t) < relistInterval {
-		return false
+	if t, ok := l.last[key]; ok && now.Sub(t.at) < relistInterval {
+		return false, t.failed
 	}
-	l.last[key] = now
-	return true
+	l.last[key] = listing{at: now}
+	return true, false
+}
+
+// fail marks the listing of key that allow let through as failed.
+func (l *listingLimiter) fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[key]; ok {
+		t.failed = true
+		l.last[key] = t
+	}
 }
 
 // learnOwners lists the collections of tenant/database through the rest of
@@ -156,7 +199,10 @@ func (h *ChromaAuth) learnOwners(r *http.Request, next caddyhttp.Handler, tenant
 		sub.Header.Set("Accept", "application/json")
 		rec := &bufferWriter{header: make(http.Header)}
 		if err := next.ServeHTTP(rec, sub); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", errUpstreamFailed, err)
+		}
+		if rec.status >= 500 {
+			return fmt.Errorf("%w: listing collections: status %d", errUpstreamFailed, rec.status)
 		}
 		if rec.status != 0 && rec.status != http.StatusOK {
 			return fmt.Errorf("listing collections: status %d", rec.status)
