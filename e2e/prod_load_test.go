@@ -29,7 +29,7 @@ type loadReq struct {
 	url    string
 	cred   credential
 	body   string
-	want   []int                            // statuses it may get
+	want   []int                               // statuses it may get
 	check  func(status int, body []byte) error // optional, on an allowed status
 }
 

@@ -206,7 +206,6 @@ func checkReloaded(t *testing.T, fresh *http.Client, g *prodGateway, c prodCreds
 	require.Contains(t, hdr.Get("WWW-Authenticate"), fmt.Sprintf("realm=%q", "Chroma-"+strconv.Itoa(i)), "reload %d: its realm", i)
 }
 
-
 // probeNew is a GET on a new connection. A connection that the server
 // closes before answering (seen, rarely, when the old config's server
 // accepted it just before its shutdown) is Caddy's: it is logged and the
