@@ -186,3 +186,53 @@ func randomUUID() string {
 	h := randomHex(16)
 	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-8" + h[17:20] + "-" + h[20:32]
 }
+
+// TestProdCollectionRecreated deletes a collection and creates it again
+// with the same name while the gateway runs, once through the gateway and
+// once behind its back (directly on Chroma). The scoped user reaches the
+// new collection by its id; the old ids, which the gateway still knows
+// as this database's, reach nothing (Chroma answers 404); the user of
+// another tenant reaches none of them.
+func TestProdCollectionRecreated(t *testing.T) {
+	e := newRestartEnv(t)
+	name := uniqueName("recreated")
+	path := e.dbPath(e.tenant) + "/collections/" + name
+	id1 := e.createCollection(t, e.scoped, name)
+	status, body := e.getByID(t, e.scoped, e.tenant, id1)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+
+	// Through the gateway: it learns the new id from the create answer.
+	status, body = e.do(t, e.scoped, http.MethodDelete, path, "")
+	require.Equal(t, http.StatusOK, status, "delete: %s", body)
+	id2 := e.createCollection(t, e.scoped, name)
+	require.NotEqual(t, id1, id2)
+	status, body = e.getByID(t, e.scoped, e.tenant, id2)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	require.NoError(t, wantIDs(name)(status, body))
+
+	// Behind its back: the new id is unknown; the gateway lists the
+	// database once and finds it there.
+	d := e.chroma.direct(t, e.tenant, e.db)
+	d.deleteCollection(name)
+	id3 := d.createCollection(name, map[string][]float32{"direct": {0, 1, 0}})
+	status, body = e.getByID(t, e.scoped, e.tenant, id3)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	require.NoError(t, wantIDs("direct")(status, body))
+
+	for _, old := range []string{id1, id2} {
+		status, body = e.getByID(t, e.scoped, e.tenant, old)
+		assert.Equal(t, http.StatusNotFound, status, "old id %s: %s", old, body)
+		assert.NotContains(t, string(body), `"ids"`)
+		status, body = e.do(t, e.scoped, http.MethodPost, e.dbPath(e.tenant)+"/collections/"+old+"/add",
+			`{"ids":["late"],"embeddings":[[0,0,1]]}`)
+		assert.Equal(t, http.StatusNotFound, status, "add to old id %s: %s", old, body)
+	}
+	assert.Equal(t, []string{"direct"}, d.ids(id3), "nothing was written through an old id")
+
+	for _, id := range []string{id1, id2, id3} {
+		status, body = e.getByID(t, e.elsew, e.other, id)
+		assert.Equal(t, http.StatusForbidden, status, "other tenant's user, its own path, id %s: %s", id, body)
+		status, body = e.getByID(t, e.elsew, e.tenant, id)
+		assert.Equal(t, http.StatusForbidden, status, "other tenant's user, this tenant's path, id %s: %s", id, body)
+	}
+}
