@@ -18,7 +18,7 @@ import (
 )
 
 const (
-	clusterReload   = time.Second // reload_interval of both gateways
+	clusterReload = time.Second // reload_interval of both gateways
 	// clusterFailures is the failures_per_minute of both gateways: above
 	// the failures the polls below cause (the refusals before a change is
 	// in force), so that the valid credentials are never limited.
