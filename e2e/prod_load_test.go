@@ -40,6 +40,9 @@ type loadSpec struct {
 	limit   time.Duration // wall time, at most
 	client  func() *http.Client
 	next    func(worker int, i int64) loadReq
+	// refusedOK counts a refused connection (the gateway has closed its
+	// listener: it is stopping) as an outcome, in refused, not an error.
+	refusedOK bool
 }
 
 // loadStats is what a load saw. Transport errors are split: a keep-alive
@@ -52,6 +55,7 @@ type loadStats struct {
 	bad        map[string]int         // "kind status" → count of answers not allowed
 	badSample  []string
 	closed     map[string]int // kind → transport errors of a closed connection
+	refused    map[string]int // kind → refused connections, with refusedOK
 	unexpected []string       // other transport errors
 	done       atomic.Int64   // requests answered so far (any outcome)
 }
@@ -66,7 +70,7 @@ type load struct {
 func startLoad(ctx context.Context, s loadSpec) *load {
 	ctx, cancel := context.WithTimeout(ctx, s.limit)
 	l := &load{cancel: cancel, stats: &loadStats{
-		statuses: map[string]map[int]int{}, bad: map[string]int{}, closed: map[string]int{},
+		statuses: map[string]map[int]int{}, bad: map[string]int{}, closed: map[string]int{}, refused: map[string]int{},
 	}}
 	var issued atomic.Int64
 	for w := range s.workers {
@@ -80,7 +84,7 @@ func startLoad(ctx context.Context, s loadSpec) *load {
 				if i > s.max {
 					return
 				}
-				l.stats.record(s.next(w, i), client, ctx)
+				l.stats.record(ctx, s, s.next(w, i), client)
 			}
 		}()
 	}
@@ -94,14 +98,7 @@ func (l *load) stop() *loadStats {
 	return l.stats
 }
 
-// wait lets the load run to its request or time bound.
-func (l *load) wait() *loadStats {
-	l.wg.Wait()
-	l.cancel()
-	return l.stats
-}
-
-func (s *loadStats) record(r loadReq, client *http.Client, ctx context.Context) {
+func (s *loadStats) record(ctx context.Context, spec loadSpec, r loadReq, client *http.Client) {
 	status, body, err := send(ctx, client, r)
 	if ctx.Err() != nil && err != nil {
 		return // the load was stopped mid-request: not an answer
@@ -111,12 +108,13 @@ func (s *loadStats) record(r loadReq, client *http.Client, ctx context.Context) 
 	defer s.mu.Unlock()
 	s.total++
 	if err != nil {
-		if closedByServer(err) {
+		switch {
+		case closedByServer(err):
 			s.closed[r.kind]++
-		} else if len(s.unexpected) < 10 {
-			s.unexpected = append(s.unexpected, fmt.Sprintf("%s %s %s: %v", r.kind, r.method, r.url, err))
-		} else {
-			s.unexpected = append(s.unexpected[:10], "…")
+		case spec.refusedOK && errors.Is(err, syscall.ECONNREFUSED):
+			s.refused[r.kind]++
+		default:
+			s.unexpectedErr(r, err)
 		}
 		return
 	}
@@ -141,6 +139,12 @@ func (s *loadStats) record(r loadReq, client *http.Client, ctx context.Context) 
 		s.statuses[r.kind] = map[int]int{}
 	}
 	s.statuses[r.kind][status]++
+}
+
+func (s *loadStats) unexpectedErr(r loadReq, err error) {
+	if len(s.unexpected) < 10 {
+		s.unexpected = append(s.unexpected, fmt.Sprintf("%s %s %s: %v", r.kind, r.method, r.url, err))
+	}
 }
 
 func send(ctx context.Context, client *http.Client, r loadReq) (int, []byte, error) {
@@ -202,8 +206,11 @@ func (s *loadStats) summary() string {
 	for _, k := range kinds {
 		fmt.Fprintf(&b, " %s %v;", k, s.statuses[k])
 	}
-	fmt.Fprintf(&b, " wrong answers %v; closed connections %v; other transport errors %d",
-		s.bad, s.closed, len(s.unexpected))
+	fmt.Fprintf(&b, " wrong answers %v; closed connections %v;", s.bad, s.closed)
+	if len(s.refused) > 0 {
+		fmt.Fprintf(&b, " refused connections %v;", s.refused)
+	}
+	fmt.Fprintf(&b, " other transport errors %d", len(s.unexpected))
 	return b.String()
 }
 
