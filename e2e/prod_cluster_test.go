@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	clusterReload = time.Second // reload_interval of both gateways
+	// clusterFailures is the failures_per_minute of both gateways: above
+	// the failures the polls below cause (the refusals before a change is
+	// in force), so that the valid credentials are never limited.
+	clusterFailures = 30
+)
+
+// clusterLines is the site of gateway name: a header telling which one
+// answered, and chroma_auth on the shared files.
+func clusterLines(c prodCreds, name string) string {
+	return fmt.Sprintf(`	header X-Gateway %s
+	chroma_auth {
+		basic %s
+		token_file %s
+		reload_interval %s
+		failures_per_minute %d
+	}`, name, c.htpasswd, c.tokenFile, clusterReload, clusterFailures)
+}
+
+// TestProdSeveralGateways runs two gateway processes that share only the
+// credential files and Caddy's storage (so one local CA and certificate),
+// behind a third Caddy that balances round-robin, in front of the suite's
+// Chroma:
+//   - the balancer reaches both;
+//   - a credential change (a user added and one removed with the binary's
+//     htpasswd tool, a token replaced in the token file in place) reaches
+//     both gateways within the reload interval;
+//   - the failure limiter is per gateway (each counts its own failures).
+func TestProdSeveralGateways(t *testing.T) {
+	creds := newProdCreds(t, 0)
+	storage := filepath.Join(t.TempDir(), "caddy-storage")
+	g1 := startProdGateway(t, prodSite{storage: storage, lines: clusterLines(creds, "g1"), upstreams: suite.chroma.addr})
+	g2 := startProdGateway(t, prodSite{storage: storage, lines: clusterLines(creds, "g2"), upstreams: suite.chroma.addr})
+	require.Equal(t, g1.caRoot, g2.caRoot, "one CA in the shared storage")
+	lb := startProdGateway(t, prodSite{storage: storage,
+		upstreams: fmt.Sprintf("https://localhost:%d https://localhost:%d", g1.port, g2.port),
+		transport: "\t\t\ttls_trust_pool file " + g1.caRoot,
+		proxy:     "\t\tlb_policy round_robin",
+	})
+	path := "/api/v2/tenants/default_tenant/databases/default_database/collections_count"
+	lbClient := freshClient(t, lb.caRoot)
+
+	alice, oldToken := creds.basic(), creds.bearer()
+	bob := creds.bobCred()
+	newToken := credential{kind: credBearer, token: "rotated-" + randomHex(8)}
+
+	t.Run("the balancer reaches both gateways", func(t *testing.T) {
+		assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lb.url+path, alice, 4))
+		assert.Equal(t, map[string]int{"g1 401": 2, "g2 401": 2}, answeredBy(t, lbClient, lb.url+path, bob, 4))
+	})
+
+	t.Run("a credential change reaches both within the reload interval", func(t *testing.T) {
+		changed := time.Now()
+		htpasswdTool(t, "add", creds.htpasswd, bob.user, bob.password)
+		htpasswdTool(t, "remove", creds.htpasswd, alice.user, "")
+		tokens, err := os.ReadFile(creds.tokenFile)
+		require.NoError(t, err)
+		// In place, as an editor that does not rename would.
+		require.NoError(t, os.WriteFile(creds.tokenFile, bytes.Replace(tokens, []byte(oldToken.token), []byte(newToken.token), 1), 0o600))
+
+		// Polled every 1 s, loaded at once: a generous bound for a loaded CI machine.
+		bound := clusterReload + 2*time.Second
+		for _, g := range []*prodGateway{g1, g2} {
+			fresh := freshClient(t, g.caRoot)
+			// The token file changed last: once its change is in, so is the
+			// htpasswd file's, and bob is asked (a first bcrypt) only then.
+			took := pollUntil(t, changed, bound, func() bool {
+				return status(t, fresh, g.url+path, newToken) == http.StatusOK
+			})
+			require.Equal(t, http.StatusOK, status(t, fresh, g.url+path, bob), "added user")
+			t.Logf("gateway on port %d: new credentials in force %v after the change", g.port, took.Round(10*time.Millisecond))
+			assert.Equal(t, http.StatusUnauthorized, status(t, fresh, g.url+path, alice), "removed user")
+			assert.Equal(t, http.StatusUnauthorized, status(t, fresh, g.url+path, oldToken), "replaced token")
+		}
+		t.Logf("both gateways have the change %v after it", time.Since(changed).Round(10*time.Millisecond))
+		assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lb.url+path, bob, 4))
+		assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lb.url+path, newToken, 4))
+		assert.Equal(t, map[string]int{"g1 401": 2, "g2 401": 2}, answeredBy(t, lbClient, lb.url+path, alice, 4))
+		// JWT (once built): a token verified by one gateway is accepted by the other.
+	})
+
+	t.Run("the failure limiter is per gateway", func(t *testing.T) {
+		wrong := credential{kind: credBearer, token: "wrong-" + randomHex(8)}
+		f1, f2 := freshClient(t, g1.caRoot), freshClient(t, g2.caRoot)
+		n := 0
+		for ; n <= clusterFailures+2 && status(t, f1, g1.url+path, wrong) != http.StatusTooManyRequests; n++ {
+		}
+		require.LessOrEqual(t, n, clusterFailures, "g1 limits after its own budget of failures")
+		assert.Equal(t, http.StatusUnauthorized, status(t, f2, g2.url+path, wrong), "g2 has its own budget")
+		assert.Equal(t, http.StatusOK, status(t, f1, g1.url+path, bob), "valid credentials still pass on g1")
+	})
+}
+
+// answeredBy sends n requests and counts "gateway status" of the answers.
+func answeredBy(t *testing.T, client *http.Client, url string, cred credential, n int) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	for range n {
+		status, hdr, _ := probe(t, client, http.MethodGet, url, cred, "")
+		got[hdr.Get("X-Gateway")+" "+strconv.Itoa(status)]++
+	}
+	return got
+}
+
+func status(t *testing.T, client *http.Client, url string, cred credential) int {
+	t.Helper()
+	s, _, _ := probe(t, client, http.MethodGet, url, cred, "")
+	return s
+}
+
+// pollUntil calls ok until it is true or bound has passed since start
+// (then fails), and returns how long after start it was true.
+func pollUntil(t *testing.T, start time.Time, bound time.Duration, ok func() bool) time.Duration {
+	t.Helper()
+	for !ok() {
+		require.Less(t, time.Since(start), bound, "not in force within %v", bound)
+		time.Sleep(200 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// htpasswdTool runs the binary's `caddy chroma-auth htpasswd <verb>`, the
+// password (if any) on stdin, as an operator would.
+func htpasswdTool(t *testing.T, verb, file, user, password string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.gatewayBin, "chroma-auth", "htpasswd", verb, "--file", file, "--user", user)
+	cmd.Stdin = strings.NewReader(password + "\n")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "htpasswd %s: %s", verb, out)
+}
