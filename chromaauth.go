@@ -160,7 +160,7 @@ type ChromaAuth struct {
 	stopWatch   func()
 	logger      *zap.Logger
 	jwt         *jwtauth.Verifier // nil unless JWT is set
-	auditLog    *zap.Logger // nil when the audit is off
+	auditLog    *zap.Logger       // nil when the audit is off
 }
 
 // CaddyModule returns the Caddy module information.
