@@ -94,3 +94,14 @@ func FuzzGlobMatch(f *testing.F) {
 		}
 	})
 }
+
+// The example users file of the repository loads, grants included.
+func TestExampleUsersFile(t *testing.T) {
+	users, err := LoadUsers("../examples/users.yaml", true)
+	require.NoError(t, err)
+	require.Len(t, users, 3)
+	bot := users[2].Identity(ProviderToken)
+	assert.Equal(t, LevelRead, bot.Collections.Level("docs"))
+	assert.Equal(t, LevelAdmin, bot.Collections.Level("bot-1"))
+	assert.Equal(t, LevelNone, bot.Collections.Level("billing"))
+}
