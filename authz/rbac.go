@@ -135,12 +135,18 @@ func (p *RBAC) Roles() []string {
 // caller can warn about them. They grant nothing.
 func (p *RBAC) UnknownActions() []string { return append([]string(nil), p.unknown...) }
 
-// RoleOf is the role RBAC gives id: the role of its user id in the file's
-// users section, else the identity's own role (from the users or token
-// file); "" when none.
+// RoleOf is the role RBAC gives id: the role an API key or a JWT was
+// issued with, else the role of its user id in the file's users section,
+// else the identity's own role (from the users or token file); "" when
+// none.
 func (p *RBAC) RoleOf(id *providers.Identity) string {
 	if p == nil || id == nil {
 		return ""
+	}
+	// An API key or a JWT carries the role it was issued with: a key made
+	// with a lesser role than its user's must not act with the user's.
+	if (id.Provider == providers.ProviderKey || id.Provider == providers.ProviderJWT) && id.Role != "" {
+		return id.Role
 	}
 	if r, ok := p.users[id.User]; ok {
 		return r

@@ -171,3 +171,15 @@ func TestLoadRBAC(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), bad)
 }
+
+// A key or a JWT issued with a lesser role keeps it, whatever role the
+// RBAC file gives its user.
+func TestRoleOfIssuedCredentials(t *testing.T) {
+	p, err := ParseRBAC("r.yaml", []byte("roles_mapping:\n  admin: { actions: [system:reset] }\n  reader: { actions: [collection:get] }\nusers:\n  - { id: alice, role: admin }\n"))
+	require.NoError(t, err)
+	for _, prov := range []string{providers.ProviderKey, providers.ProviderJWT} {
+		assert.Equal(t, "reader", p.RoleOf(&providers.Identity{User: "alice", Role: "reader", Provider: prov}), prov)
+		assert.Equal(t, "admin", p.RoleOf(&providers.Identity{User: "alice", Provider: prov}), "no role of its own: the user's")
+	}
+	assert.Equal(t, "admin", p.RoleOf(&providers.Identity{User: "alice", Role: "reader", Provider: providers.ProviderBasic}), "the RBAC file wins for users-file roles, as in Chroma")
+}

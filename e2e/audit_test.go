@@ -84,7 +84,7 @@ func TestAuditLog(t *testing.T) {
 		tenant, dbs string
 	}{
 		{keyCred, "GET", base + "/" + name, "", 200, "allowed", "alice", "key", keyID(key), "collection:get_collection", name, "", acme, "prod"},
-		{keyCred, "POST", base + "/" + collID + "/query", `{"query_embeddings":[[1,0,0]],"n_results":1}`, 200, "allowed", "alice", "key", keyID(key), "collection:query", "", collID, acme, "prod"},
+		{keyCred, "POST", base + "/" + collID + "/query", `{"query_embeddings":[[1,0,0]],"n_results":1}`, 200, "allowed", "alice", "key", keyID(key), "collection:query", name, collID, acme, "prod"}, // by id, named
 		{credential{kind: credBasic, user: user, password: password}, "GET", "/api/v2/tenants/" + acme, "", 200, "allowed", user, "basic", "", "tenant:get_tenant", "", "", acme, ""},
 		{keyCred, "GET", "/api/v2/tenants/default_tenant/databases/other/collections", "", 403, "forbidden", "alice", "key", keyID(key), "db:list_collections", "", "", acme, "other"},
 		{credential{kind: credBearer, token: wrongKey}, "GET", base, "", 401, "unauthorized", "", "key", keyID(key), "db:list_collections", "", "", acme, "prod"},
