@@ -235,6 +235,8 @@ func TestAuditCaddyfile(t *testing.T) {
 		"chroma_auth {\n audit on\n}",
 		"chroma_auth {\n audit {\n private\n }\n}",
 		"chroma_auth {\n keys_file\n}",
+		"chroma_auth {\n keys_file a\n keys_file b\n}",
+		"chroma_auth {\n audit\n audit\n}",
 	} {
 		var m ChromaAuth
 		assert.Error(t, m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(in)), in)
