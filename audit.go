@@ -156,24 +156,25 @@ func (h *ChromaAuth) auditReject(r *http.Request, reason string) {
 	h.writeAudit(r, decision, status, nil, &rt, reason)
 }
 
-// auditForbid writes the line of a 403.
-func (h *ChromaAuth) auditForbid(r *http.Request, reason string) {
-	h.auditAfterAuth(r, decisionForbidden, http.StatusForbidden, reason)
+// auditForbid writes the line of a 403, with the request's vars that
+// auditNote kept (else with the user forbid names).
+func (h *ChromaAuth) auditForbid(r *http.Request, user, reason string) {
+	h.auditAfterAuth(r, user, decisionForbidden, http.StatusForbidden, reason)
 }
 
 // auditAfterAuth writes the line of an authenticated request the gateway
 // answered itself (403, 503 when a lookup failed, 200 for a filtered
 // listing).
-func (h *ChromaAuth) auditAfterAuth(r *http.Request, decision string, status int, reason string) {
+func (h *ChromaAuth) auditAfterAuth(r *http.Request, user, decision string, status int, reason string) {
 	if h.auditLog == nil {
 		return
 	}
 	av, _ := caddyhttp.GetVar(r.Context(), auditVarKey).(auditVars)
-	var rt *authz.Route
-	if av.v != nil {
-		rt = av.v.classified()
+	vars := av.v
+	if vars == nil {
+		vars = &requestVars{id: &providers.Identity{User: user}, r: r}
 	}
-	h.writeAudit(r, decision, status, av.v, rt, reason)
+	h.writeAudit(r, decision, status, vars, vars.classified(), reason)
 }
 
 // collectionName is the name of the collection a route addresses, also
@@ -208,7 +209,8 @@ func (h *ChromaAuth) writeAudit(r *http.Request, decision string, status int, va
 	fields = append(fields, zap.String("decision", decision), zap.Int("status", status))
 	if vars != nil {
 		id := vars.id
-		fields = append(fields, zap.String("user", id.User), zap.String("provider", id.Provider))
+		fields = appendNonEmpty(fields, "user", id.User)
+		fields = appendNonEmpty(fields, "provider", id.Provider)
 		if id.KeyID != "" {
 			fields = append(fields, zap.String("key_id", id.KeyID))
 		}

@@ -235,6 +235,8 @@ func TestAuditCaddyfile(t *testing.T) {
 		"chroma_auth {\n audit on\n}",
 		"chroma_auth {\n audit {\n private\n }\n}",
 		"chroma_auth {\n keys_file\n}",
+		"chroma_auth {\n keys_file a\n keys_file b\n}",
+		"chroma_auth {\n audit\n audit\n}",
 	} {
 		var m ChromaAuth
 		assert.Error(t, m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(in)), in)
@@ -292,4 +294,21 @@ http://127.0.0.1:%d {
 	}
 	_, secret, _ := providers.SplitKey(keys[0])
 	assert.NotContains(t, string(data), secret)
+}
+
+// With the audit off, its hooks on the request path cost nothing.
+func TestAuditOffAllocatesNothing(t *testing.T) {
+	h := &ChromaAuth{}
+	r := auditRequest("POST", "/api/v2/tenants/t/databases/d/collections/c/query", nil)
+	vars := &requestVars{id: providers.AnonymousIdentity(), r: r}
+	n := testing.AllocsPerRun(100, func() {
+		h.auditNote(r, vars)
+		_ = h.auditAllowed(r, okNext, vars)
+		_ = h.auditPublic(okNext)
+		h.auditAnswered(r, vars, http.StatusOK)
+		h.auditReject(r, reasonMissing)
+		h.auditForbid(r, "alice", "no")
+	})
+	assert.Zero(t, n)
+	assert.Nil(t, vars.route, "nothing classified for an audit that is off")
 }

@@ -148,7 +148,7 @@ func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, id *provider
 		return h.forbid(w, r, id.User, d.Reason)
 	}
 	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(err))
-	h.auditAfterAuth(r, decisionBusy, http.StatusServiceUnavailable, "lookup_unavailable")
+	h.auditAfterAuth(r, id.User, decisionBusy, http.StatusServiceUnavailable, "lookup_unavailable")
 	countRequest(resultBusy)
 	w.Header().Set("Retry-After", "2")
 	return writeJSON(w, http.StatusServiceUnavailable, bodyLookupUnavailable)

@@ -126,8 +126,14 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		files, err = some()
 		m.TokenFiles = append(m.TokenFiles, files...)
 	case "keys_file":
+		if m.KeysFile != "" {
+			return d.Errf("chroma_auth: keys_file given twice")
+		}
 		m.KeysFile, err = one()
 	case "audit":
+		if m.Audit != nil {
+			return d.Errf("chroma_auth: audit given twice")
+		}
 		m.Audit, err = unmarshalAudit(d, args)
 	case "token_header":
 		if m.TokenHeader, err = one(); err == nil {

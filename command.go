@@ -193,6 +193,7 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 		r.Errors = append(r.Errors, err.Error())
 	} else {
 		r.Basic, r.Users, r.Tokens = pol.creds.Basic(), pol.creds.NumUsers(), pol.creds.NumTokens()
+		r.Keys = pol.creds.NumKeys()
 		if pol.rbac != nil {
 			r.Roles = len(pol.rbac.Roles())
 		}

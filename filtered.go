@@ -34,7 +34,7 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		return h.refuse(w, r, id, err)
 	}
 	countRequest(resultAllowed)
-	h.auditAfterAuth(r, decisionAllowed, http.StatusOK, "")
+	h.auditAfterAuth(r, id.User, decisionAllowed, http.StatusOK, "")
 	if rt.Action == authz.ActionCountCollections {
 		return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(len(visible))))
 	}

@@ -69,7 +69,7 @@ func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", "forbidden")
 	h.logDenied(r, "forbidden", user, reason)
-	h.auditForbid(r, reason)
+	h.auditForbid(r, user, reason)
 	countDenied("forbidden")
 	countRequest(resultForbidden)
 	body, _ := json.Marshal(map[string]string{"error": "AuthorizationError", "message": "Forbidden: " + reason})

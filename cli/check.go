@@ -21,6 +21,7 @@ type HandlerReport struct {
 	Basic       bool
 	Users       int    // basic users loaded
 	Tokens      int    // tokens loaded
+	Keys        int    // API keys loaded
 	TokenHeader string // the header tokens are read from
 	Files       []string
 	Authz       string // the RBAC file, "" when authorization is off
@@ -124,6 +125,9 @@ func (res *CheckResult) write(w io.Writer) {
 			}
 			if r.Tokens > 0 || !r.Basic {
 				fmt.Fprintf(w, "  tokens: %d, header %s\n", r.Tokens, r.TokenHeader)
+			}
+			if r.Keys > 0 {
+				fmt.Fprintf(w, "  api keys: %d\n", r.Keys)
 			}
 			if r.Authz != "" {
 				fmt.Fprintf(w, "  authz: RBAC from %s, %d role(s)\n", r.Authz, r.Roles)

@@ -112,12 +112,15 @@ func newKeyEntry(a KeyArgs, now time.Time) (providers.KeyEntry, error) {
 		return e, err
 	}
 	if a.Databases != "" {
-		e.Databases = strings.Split(a.Databases, ",")
+		for _, db := range strings.Split(a.Databases, ",") {
+			e.Databases = append(e.Databases, strings.TrimSpace(db))
+		}
 	}
 	if a.Collections != "" {
 		m := make(map[string]string)
 		for _, g := range strings.Split(a.Collections, ",") {
 			name, level, ok := strings.Cut(g, "=")
+			name, level = strings.TrimSpace(name), strings.TrimSpace(level)
 			if !ok {
 				return e, fmt.Errorf("--collections %q: want name=level pairs, such as docs=read,team-*=write", g)
 			}

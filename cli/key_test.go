@@ -38,8 +38,8 @@ func createKey(t *testing.T, a KeyArgs) string {
 
 func TestKeyCreatePrintsTheKeyOnceAndStoresOnlyItsHash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.jsonl")
-	out, errOut, err := runKey(t, KeyArgs{Op: "create", File: path, User: "alice", Tenant: "acme", Databases: "prod,dev",
-		Role: "reader", Collections: "docs=read,team-*=write", Label: "laptop"})
+	out, errOut, err := runKey(t, KeyArgs{Op: "create", File: path, User: "alice", Tenant: "acme", Databases: "prod, dev",
+		Role: "reader", Collections: "docs=read, team-*=write", Label: "laptop"})
 	require.NoError(t, err)
 	key := strings.TrimSpace(out)
 	assert.Equal(t, key+"\n", out, "stdout is the key alone")
