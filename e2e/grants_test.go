@@ -18,11 +18,11 @@ import (
 // of fixture collections, users with collection grants (issue 13), and a
 // gateway that has served nothing yet.
 type grantsEnv struct {
-	tenant string
-	ids    map[string]string // fixture name → id
-	oracle *direct
-	g      *gateway
-	c      *gwClient
+	tenant                      string
+	ids                         map[string]string // fixture name → id
+	oracle                      *direct
+	g                           *gateway
+	c                           *gwClient
 	reader, writer, admin, full credential
 }
 
