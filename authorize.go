@@ -33,6 +33,9 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 			return answerIdentity(w, id)
 		}
 		countRequest(resultAllowed)
+		if r.Method == http.MethodPut {
+			return h.serveRename(w, r, next)
+		}
 		return next.ServeHTTP(w, r)
 	}
 	if scoped && !h.NoSingletonOverwrite {
@@ -58,7 +61,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		return h.serveFiltered(w, r, next, id, rt)
 	}
 	countRequest(resultAllowed)
-	if scoped && learnsOwners(rt.Action) {
+	if (scoped || rt.Action == authz.ActionUpdateCollection) && learnsOwners(rt.Action) {
 		return h.serveLearning(w, r, next, rt)
 	}
 	return next.ServeHTTP(w, r)
