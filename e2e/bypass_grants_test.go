@@ -56,6 +56,8 @@ users:
   - { id: updater, role: updater }
   - { id: admin, role: admin }
   - { id: rbac-admin, role: admin }
+  - { id: granted-updater, role: updater }
+  - { id: granted-reader, role: admin }
 `
 
 // TestBypassBodyActions is issue 12 points 2 to 4 through the real binary:
@@ -72,11 +74,15 @@ func TestBypassBodyActions(t *testing.T) {
 	theirsID := chromaDirectAt(t, other, "main").createCollection("theirs", map[string][]float32{"t": {0, 1, 0}})
 
 	updater, admin, rbacAdmin := "upd-"+randomHex(8), "adm-"+randomHex(8), "rba-"+randomHex(8)
+	grantedUpd, grantedRead := "gup-"+randomHex(8), "grd-"+randomHex(8)
 	db := []string{"prod"}
 	users := writeUsers(t,
 		tokenUser{id: "updater", token: updater, tenant: tenant, databases: db},
 		tokenUser{id: "admin", token: admin, tenant: tenant, databases: db},
-		tokenUser{id: "rbac-admin", token: rbacAdmin})
+		tokenUser{id: "rbac-admin", token: rbacAdmin},
+		// RBAC and grants both apply: each of these has what the other lacks.
+		tokenUser{id: "granted-updater", token: grantedUpd, tenant: tenant, databases: db, collections: map[string]string{"own*": "admin"}},
+		tokenUser{id: "granted-reader", token: grantedRead, tenant: tenant, databases: db, collections: map[string]string{"own": "read"}})
 	rbac := filepath.Join(t.TempDir(), "rbac.yaml")
 	require.NoError(t, os.WriteFile(rbac, []byte(bodyRBAC), 0o600))
 	rec := startRecorder(t, suite.chroma.url)
@@ -114,8 +120,15 @@ func TestBypassBodyActions(t *testing.T) {
 		{"add_input: own collection (allowed)", "POST", addInput, admin, `{"input_collection_id":"` + own2ID + `"}`, 404, true},
 		{"detach by id: scoped user", "POST", detach, admin, `{"delete_output":true}`, 403, false},
 		{"detach by id: RBAC user of every tenant", "POST", detach, rbacAdmin, `{"delete_output":true}`, 403, false},
+		{"grant admin, role without add: commit add", "POST", commit, grantedUpd, ops("add"), 403, false},
+		{"grant admin, role without update_collection: rename", "PUT", collPath(tenant, "prod", ownID, ""), grantedUpd, `{"new_name":"own-x"}`, 403, false},
+		{"role admin, grant read: commit add", "POST", commit, grantedRead, ops("add"), 403, false},
+		{"role admin, grant read: add", "POST", collPath(tenant, "prod", ownID, "/add"), grantedRead, `{"ids":["y"],"embeddings":[[1,0,0]]}`, 403, false},
+		{"role admin, grant read: commit without operations is a read", "POST", commit, grantedRead, `{"operations":[]}`, 404, true},
+		{"role admin, grant read: count", "GET", collPath(tenant, "prod", ownID, "/count"), grantedRead, "", 200, true},
 	})
 	assert.Equal(t, []string{"a"}, prod.ids(ownID), "nothing written")
+	assert.Equal(t, ownID, prod.collectionID("own"), "not renamed")
 }
 
 // TestBypassGrants: crafted requests against collection grants (issue 13)
