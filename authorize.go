@@ -42,6 +42,9 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		}
 		countRequest(resultAllowed)
 		next = h.auditAllowed(r, next, vars)
+		if r.Method == http.MethodPut {
+			return h.serveRename(w, r, next)
+		}
 		return next.ServeHTTP(w, r)
 	}
 	if scoped && !h.NoSingletonOverwrite {
@@ -69,7 +72,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	}
 	countRequest(resultAllowed)
 	next = h.auditAllowed(r, next, vars)
-	if scoped && learnsOwners(rt.Action) {
+	if (scoped || rt.Action == authz.ActionUpdateCollection) && learnsOwners(rt.Action) {
 		return h.serveLearning(w, r, next, rt)
 	}
 	return next.ServeHTTP(w, r)

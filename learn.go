@@ -75,3 +75,18 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 	}
 	return err
 }
+
+// serveRename forwards a PUT of a caller whose requests are otherwise not
+// classified (every tenant, database and collection, no RBAC) and, when it
+// is a rename that succeeds, records the collection's new name: collection
+// grants judge other callers' requests by id by the name the gateway
+// knows, so a rename it missed would leave a collection renamed out of a
+// grant reachable by its id under the old name. (Renames made past this
+// gateway still go unseen.)
+func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	rt, err := authz.Classify(r)
+	if err != nil || rt.Action != authz.ActionUpdateCollection || rt.NewName == "" {
+		return next.ServeHTTP(w, r)
+	}
+	return h.serveLearning(w, r, next, rt)
+}

@@ -99,7 +99,12 @@ func CheckGrantsOwner(id *providers.Identity, rt Route, collectionID string, w O
 	}
 	if have := g.Level(w.Name); w.Name == "" || have < n {
 		d := &Denied{Reason: "collection " + shown(collectionID) + " needs " + n.String() + " access"}
-		d.Detail = "collection " + shown(w.Name) + " (id " + collectionID + ") needs " + n.String() + ", the user has " + g.Level(w.Name).String()
+		if have == providers.LevelNone {
+			// A collection the caller may not see answers as an id that
+			// does not exist there (Resolver.Resolve): no existence oracle.
+			d.Reason = "collection " + shown(collectionID) + " is not in tenant " + shown(w.Tenant) + ", database " + shown(w.Database)
+		}
+		d.Detail = "collection " + shown(w.Name) + " (id " + collectionID + ") needs " + n.String() + ", the user has " + have.String()
 		return d
 	}
 	return nil
