@@ -173,11 +173,29 @@ func TestResolverSharesOneLookup(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), f.lists.Load(), "one listing for the whole burst")
 
-	// Made-up ids right after: no new listing within Relist.
-	_, err := v.Resolve(context.Background(), f, "acme", "prod", "11111111-2222-4333-8444-555555555555", 0)
-	var d *Denied
-	assert.ErrorAs(t, err, &d)
-	assert.Equal(t, int32(1), f.lists.Load())
+	// Made-up ids right after: they wait for Relist to pass, then share
+	// one more listing, and are refused.
+	v.Relist = 200 * time.Millisecond
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, errs[i] = v.Resolve(context.Background(), f, "acme", "prod", fmt.Sprintf("11111111-2222-4333-8444-%012d", i), 0)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var d *Denied
+		assert.ErrorAs(t, err, &d, "made-up id %d", i)
+	}
+	assert.Equal(t, int32(2), f.lists.Load(), "one more listing for all the made-up ids")
+
+	// A collection made just after a listing is found, not refused.
+	newID := "22222222-2222-4333-8444-555555555555"
+	f.colls[newID] = Owner{Tenant: "acme", Database: "prod", Name: "new"}
+	w, err := v.Resolve(context.Background(), f, "acme", "prod", newID, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "new", w.Name)
 }
 
 func TestResolverUnavailableAndRecovery(t *testing.T) {

@@ -96,15 +96,25 @@ func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id 
 	return w, err
 }
 
-// list lists tenant/database unless it was listed less than Relist ago,
-// joining a listing already in flight.
+// list lists tenant/database, joining a listing already in flight. A
+// database listed less than Relist ago is listed again only once Relist
+// has passed: the caller waits for that (a collection made just after a
+// listing is found, never refused), and every caller waiting shares the
+// one listing, so made-up ids cost at most one listing per database and
+// Relist.
 func (v *Resolver) list(ctx context.Context, f Fetcher, tenant, database string) (any, error) {
 	key := tenant + "\x00" + database
 	v.mu.Lock()
 	last, seen := v.listed[key]
 	v.mu.Unlock()
-	if seen && time.Since(last) < v.Relist {
-		return nil, nil
+	if wait := v.Relist - time.Since(last); seen && wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	return v.shared(ctx, "db\x00"+key, func(ctx context.Context) (any, error) {
 		err := f.List(ctx, tenant, database)
