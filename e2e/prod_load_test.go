@@ -56,7 +56,8 @@ type loadStats struct {
 	badSample  []string
 	closed     map[string]int // kind → transport errors of a closed connection
 	refused    map[string]int // kind → refused connections, with refusedOK
-	unexpected []string       // other transport errors
+	unexpected []string       // other transport errors (the first ten)
+	otherErrs  int            // how many of those there were
 	done       atomic.Int64   // requests answered so far (any outcome)
 }
 
@@ -142,6 +143,7 @@ func (s *loadStats) record(ctx context.Context, spec loadSpec, r loadReq, client
 }
 
 func (s *loadStats) unexpectedErr(r loadReq, err error) {
+	s.otherErrs++
 	if len(s.unexpected) < 10 {
 		s.unexpected = append(s.unexpected, fmt.Sprintf("%s %s %s: %v", r.kind, r.method, r.url, err))
 	}
@@ -210,7 +212,7 @@ func (s *loadStats) summary() string {
 	if len(s.refused) > 0 {
 		fmt.Fprintf(&b, " refused connections %v;", s.refused)
 	}
-	fmt.Fprintf(&b, " other transport errors %d", len(s.unexpected))
+	fmt.Fprintf(&b, " other transport errors %d", s.otherErrs)
 	return b.String()
 }
 
