@@ -85,7 +85,31 @@ func startProdGateway(t *testing.T, site prodSite) *prodGateway {
 	}
 	require.NoError(t, os.WriteFile(g.config, g.caddyfile(port, g.site), 0o600))
 	g.gateway = runGateway(t, gatewayRun{dir: dir, config: g.config, port: port, storage: g.site.storage, cwd: dir})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway on port %d, its error lines:\n%s", port, g.errorLines())
+		}
+	})
 	return g
+}
+
+// errorLines are the gateway log's lines at ERROR level or worse (the
+// whole log may be longer than what a failure prints of it).
+func (g *prodGateway) errorLines() string {
+	b, err := os.ReadFile(g.proc.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, `"level":"error"`) || strings.Contains(line, `"level":"warn"`) {
+			out = append(out, line)
+		}
+	}
+	if len(out) > 40 {
+		out = out[len(out)-40:]
+	}
+	return strings.Join(out, "\n")
 }
 
 func (g *prodGateway) caddyfile(port int, s prodSite) []byte {

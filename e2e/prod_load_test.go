@@ -30,6 +30,7 @@ type loadReq struct {
 	cred   credential
 	body   string
 	want   []int                               // statuses it may get
+	caddys []int                               // statuses counted apart, as Caddy's (see loadStats.caddys)
 	check  func(status int, body []byte) error // optional, on an allowed status
 }
 
@@ -55,8 +56,10 @@ type loadStats struct {
 	bad        map[string]int         // "kind status" → count of answers not allowed
 	badSample  []string
 	closed     map[string]int // kind → transport errors of a closed connection
+	caddys     map[string]int // "kind status" → answers with a status of the request's caddys
 	refused    map[string]int // kind → refused connections, with refusedOK
-	unexpected []string       // other transport errors
+	unexpected []string       // other transport errors (the first ten)
+	otherErrs  int            // how many of those there were
 	done       atomic.Int64   // requests answered so far (any outcome)
 }
 
@@ -71,6 +74,7 @@ func startLoad(ctx context.Context, s loadSpec) *load {
 	ctx, cancel := context.WithTimeout(ctx, s.limit)
 	l := &load{cancel: cancel, stats: &loadStats{
 		statuses: map[string]map[int]int{}, bad: map[string]int{}, closed: map[string]int{}, refused: map[string]int{},
+		caddys: map[string]int{},
 	}}
 	var issued atomic.Int64
 	for w := range s.workers {
@@ -128,6 +132,12 @@ func (s *loadStats) record(ctx context.Context, spec loadSpec, r loadReq, client
 			body = []byte(cerr.Error())
 		}
 	}
+	for _, c := range r.caddys {
+		if !ok && c == status {
+			s.caddys[fmt.Sprintf("%s %d", r.kind, status)]++
+			return
+		}
+	}
 	if !ok {
 		s.bad[fmt.Sprintf("%s %d", r.kind, status)]++
 		if len(s.badSample) < 10 {
@@ -142,6 +152,7 @@ func (s *loadStats) record(ctx context.Context, spec loadSpec, r loadReq, client
 }
 
 func (s *loadStats) unexpectedErr(r loadReq, err error) {
+	s.otherErrs++
 	if len(s.unexpected) < 10 {
 		s.unexpected = append(s.unexpected, fmt.Sprintf("%s %s %s: %v", r.kind, r.method, r.url, err))
 	}
@@ -181,9 +192,14 @@ func closedByServer(err error) bool {
 }
 
 // closedTotal is the number of closed-connection transport errors.
-func (s *loadStats) closedTotal() int {
+func (s *loadStats) closedTotal() int { return sum(s.closed) }
+
+// caddysTotal is the number of answers counted as Caddy's.
+func (s *loadStats) caddysTotal() int { return sum(s.caddys) }
+
+func sum(m map[string]int) int {
 	n := 0
-	for _, c := range s.closed {
+	for _, c := range m {
 		n += c
 	}
 	return n
@@ -207,10 +223,13 @@ func (s *loadStats) summary() string {
 		fmt.Fprintf(&b, " %s %v;", k, s.statuses[k])
 	}
 	fmt.Fprintf(&b, " wrong answers %v; closed connections %v;", s.bad, s.closed)
+	if len(s.caddys) > 0 {
+		fmt.Fprintf(&b, " counted as Caddy's %v;", s.caddys)
+	}
 	if len(s.refused) > 0 {
 		fmt.Fprintf(&b, " refused connections %v;", s.refused)
 	}
-	fmt.Fprintf(&b, " other transport errors %d", len(s.unexpected))
+	fmt.Fprintf(&b, " other transport errors %d", s.otherErrs)
 	return b.String()
 }
 

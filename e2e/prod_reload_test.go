@@ -20,6 +20,15 @@ const (
 	// about a megabyte, so configs kept alive after a reload show in the
 	// heap, not only in the goroutine count.
 	reloadFill = 5000
+	// maxCanceled bounds the answers 499 per gateway and run. 499 is
+	// Caddy's reverse_proxy status for an upstream round trip whose context
+	// was canceled. It was seen once in about 1,700 reloads of each
+	// gateway under this load (on the chroma_auth one, under -race, on a
+	// machine busy with other test runs), and chroma_auth hands these
+	// requests to reverse_proxy untouched; so it is counted apart, as
+	// Caddy's, like a closed connection. A gateway that canceled requests
+	// at reloads would exceed this bound.
+	maxCanceled = 2
 	// goroutineMargin is how many goroutines more than before the reloads
 	// count as "back to the level": a leaked watcher per reload is 30.
 	goroutineMargin = 5
@@ -89,6 +98,8 @@ func TestProdReloadUnderLoad(t *testing.T) {
 	bound := reloadCount * reloadWorkers
 	assert.LessOrEqual(t, authStats.closedTotal(), bound, "closed connections, chroma_auth")
 	assert.LessOrEqual(t, plainStats.closedTotal(), bound, "closed connections, plain reverse_proxy")
+	assert.LessOrEqual(t, authStats.caddysTotal(), maxCanceled, "answers 499, chroma_auth")
+	assert.LessOrEqual(t, plainStats.caddysTotal(), maxCanceled, "answers 499, plain reverse_proxy")
 
 	for _, g := range []*prodGateway{auth, plain} {
 		b := before[g]
@@ -151,10 +162,10 @@ func steadyRequests(base, colID string, creds []namedCred) func(int, int64) load
 		nc := creds[int(i)%len(creds)]
 		if (i/int64(len(creds)))%2 == 0 {
 			return loadReq{kind: nc.kind, method: http.MethodGet, url: db + "/collections_count", cred: nc.cred,
-				want: []int{http.StatusOK}, check: wantNumber}
+				want: []int{http.StatusOK}, caddys: []int{499}, check: wantNumber}
 		}
 		return loadReq{kind: nc.kind, method: http.MethodPost, url: db + "/collections/" + colID + "/get", cred: nc.cred,
-			body: `{"limit":1,"include":[]}`, want: []int{http.StatusOK}, check: wantIDs("a")}
+			body: `{"limit":1,"include":[]}`, want: []int{http.StatusOK}, caddys: []int{499}, check: wantIDs("a")}
 	}
 }
 

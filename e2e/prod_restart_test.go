@@ -160,6 +160,17 @@ func TestProdChromaRestart(t *testing.T) {
 	status, body := e.getByID(t, e.scoped, e.tenant, known)
 	require.Equal(t, http.StatusOK, status, "%s", body)
 	require.NoError(t, wantIDs(name)(status, body), "the data survived the restart")
+
+	// A collection the gateway has not seen: it lists the database again
+	// once the interval after the failed listing is over (503 until then,
+	// never 403).
+	later := e.chroma.direct(t, e.tenant, e.db).createCollection(uniqueName("rst-later"), map[string][]float32{"z": {0, 0, 1}})
+	took := pollUntil(t, time.Now(), 10*time.Second, func() bool {
+		status, body := e.getByID(t, e.scoped, e.tenant, later)
+		require.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, status, "%s", body)
+		return status == http.StatusOK
+	})
+	t.Logf("a collection created behind the gateway after the restart: reachable by id after %v", took.Round(10*time.Millisecond))
 	gone, _ := e.g.proc.exited()
 	require.False(t, gone, "the same gateway process serves on")
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -76,6 +75,7 @@ func TestProdGracefulStop(t *testing.T) {
 	}`, creds.htpasswd, creds.tokenFile)})
 
 	fast := g.url + "/api/v2/tenants/default_tenant/databases/default_database/collections_count"
+	cs := prodLoadCreds(creds)
 	l := startLoad(t.Context(), loadSpec{
 		workers: 3, max: 20000, limit: 30 * time.Second, refusedOK: true,
 		client: keepAliveClients(t, g.caRoot),
@@ -83,35 +83,13 @@ func TestProdGracefulStop(t *testing.T) {
 			if i%3 == 0 {
 				return loadReq{kind: "none", method: http.MethodGet, url: fast, want: []int{http.StatusUnauthorized}}
 			}
-			nc := prodLoadCreds(creds)[int(i)%2]
+			nc := cs[int(i)%len(cs)]
 			return loadReq{kind: nc.kind, method: http.MethodGet, url: fast, cred: nc.cred, want: []int{http.StatusOK}}
 		},
 	})
 	waitForMore(t, l, "none", http.StatusUnauthorized, 20)
 
-	type answer struct {
-		status int
-		body   string
-		err    error
-	}
-	answers := make(chan answer, inFlight)
-	for i := range inFlight {
-		client, err := trustingHTTPClient(g.caRoot)
-		require.NoError(t, err)
-		client.Timeout = 30 * time.Second
-		cred := prodLoadCreds(creds)[i%2].cred
-		go func() {
-			status, body, err := send(context.Background(), client, loadReq{method: http.MethodGet, url: g.url + "/slow", cred: cred})
-			answers <- answer{status, string(body), err}
-		}()
-	}
-	for range inFlight {
-		select {
-		case <-up.arrived:
-		case <-time.After(15 * time.Second):
-			t.Fatal("the slow requests did not reach the upstream")
-		}
-	}
+	answers := slowRequests(t, g, up, prodLoadCreds(creds), inFlight)
 
 	require.NoError(t, syscall.Kill(g.proc.cmd.Process.Pid, syscall.SIGTERM))
 	answeredAfter := newConnsUntilRefused(t, g, creds)
@@ -148,6 +126,38 @@ func TestProdGracefulStop(t *testing.T) {
 	assert.EqualValues(t, inFlight, up.served.Load())
 }
 
+// slowAnswer is how a request to the held upstream ended.
+type slowAnswer struct {
+	status int
+	body   string
+	err    error
+}
+
+// slowRequests sends n valid requests to the held /slow route, each on a
+// connection of its own, and returns once all are in flight upstream.
+func slowRequests(t *testing.T, g *prodGateway, up *slowUpstream, creds []namedCred, n int) <-chan slowAnswer {
+	t.Helper()
+	answers := make(chan slowAnswer, n)
+	for i := range n {
+		client, err := trustingHTTPClient(g.caRoot)
+		require.NoError(t, err)
+		client.Timeout = 30 * time.Second
+		cred := creds[i%len(creds)].cred
+		go func() {
+			status, body, err := send(context.Background(), client, loadReq{method: http.MethodGet, url: g.url + "/slow", cred: cred})
+			answers <- slowAnswer{status, string(body), err}
+		}()
+	}
+	for range n {
+		select {
+		case <-up.arrived:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the slow requests did not reach the upstream")
+		}
+	}
+	return answers
+}
+
 // newConnsUntilRefused opens new connections to g, without and with a
 // credential, until one is refused (bounded); each answer must be the
 // normal one: 401 without a credential, 200 with (a connection closed
@@ -172,7 +182,7 @@ func newConnsUntilRefused(t *testing.T, g *prodGateway, creds prodCreds) int {
 				continue
 			}
 			require.NoError(t, err)
-			require.Equal(t, c.want, status, "a new request after SIGTERM (credential %q)", strconv.Itoa(int(c.cred.kind)))
+			require.Equal(t, c.want, status, "a new request after SIGTERM (with a credential: %v)", c.cred.kind != credNone)
 		}
 		require.True(t, time.Now().Before(deadline), "the gateway still accepts connections 10 s after SIGTERM")
 	}
