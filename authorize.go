@@ -18,8 +18,8 @@ import (
 const maxOwners = 100000
 
 // nameMaxAge is how long a learned collection name is trusted for a
-// grant decision: a rename made on Chroma directly or through another
-// gateway is seen within it.
+// grant decision by default (collection_name_ttl): a rename made on Chroma
+// directly or through another gateway is seen within it.
 const nameMaxAge = 10 * time.Second
 
 // authorizeAndServe is the authorization half. A caller of every tenant,
@@ -110,6 +110,9 @@ func (h *ChromaAuth) checkCollectionIDs(r *http.Request, next caddyhttp.Handler,
 	var maxAge time.Duration
 	if id.Collections != nil {
 		maxAge = nameMaxAge
+		if h.CollectionNameTTL > 0 {
+			maxAge = time.Duration(h.CollectionNameTTL)
+		}
 	}
 	if rt.CollectionByID {
 		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, rt.Collection, maxAge)

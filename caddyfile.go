@@ -30,6 +30,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    basic               <htpasswd_file>
 //	    users_file          <users.yaml>
 //	    unlisted_users      all|deny
+//	    collection_name_ttl <duration>
 //	    token               <token...>
 //	    token_file          <file...>
 //	    keys_file           <keys.jsonl>
@@ -113,6 +114,16 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		m.HtpasswdFile, err = one()
 	case "users_file":
 		m.UsersFile, err = one()
+	case "collection_name_ttl":
+		var v string
+		if v, err = one(); err != nil {
+			break
+		}
+		dur, perr := caddy.ParseDuration(v)
+		if perr != nil || dur <= 0 {
+			return d.Errf("chroma_auth: collection_name_ttl wants a duration such as 10s; got %q", v)
+		}
+		m.CollectionNameTTL = caddy.Duration(dur)
 	case "unlisted_users":
 		if m.UnlistedUsers, err = one(); err == nil && !validUnlisted(m.UnlistedUsers) {
 			return d.Errf("chroma_auth: unlisted_users wants all or deny; got %q", m.UnlistedUsers)

@@ -114,6 +114,13 @@ type ChromaAuth struct {
 	// value turns live reload off.
 	ReloadInterval caddy.Duration `json:"reload_interval,omitempty"`
 
+	// How long a collection name the gateway learned is trusted when a
+	// user's collection grants are judged by it; after that the next
+	// request by id looks the collection up again, so a rename made on
+	// Chroma directly or through another gateway is in force within it
+	// (a rename through this gateway at once). Default 10s.
+	CollectionNameTTL caddy.Duration `json:"collection_name_ttl,omitempty"`
+
 	// What htpasswd users that users_file does not list get: "all" (every
 	// tenant and database) or "deny" (they cannot log in). Unset, such
 	// users are an error at load, which names each of them: a users file
@@ -274,6 +281,9 @@ func (h *ChromaAuth) Validate() error {
 	}
 	if h.CacheSize < 0 || h.MaxConcurrentBcrypt < 0 || h.FailuresPerMinute < -1 {
 		return fmt.Errorf("chroma_auth: cache_size, max_concurrent_bcrypt and failures_per_minute cannot be negative")
+	}
+	if h.CollectionNameTTL < 0 {
+		return fmt.Errorf("chroma_auth: collection_name_ttl cannot be negative")
 	}
 	if !validUnlisted(h.UnlistedUsers) {
 		return fmt.Errorf("chroma_auth: unlisted_users %q: want all or deny", h.UnlistedUsers)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,7 +150,9 @@ func TestBypassGrants(t *testing.T) {
 			collections: map[string]string{"bot-*": "admin", "docs": "read"}},
 		tokenUser{id: "full", token: full})
 	rec := startRecorder(t, suite.chroma.url)
-	e.g = startGatewayTo(t, rec.addr(), "", "chroma_auth {\n\t\ttoken_file "+users+"\n\t}")
+	// A short name TTL, so that a rename made past the gateway is seen
+	// quickly (the default is 10 s).
+	e.g = startGatewayTo(t, rec.addr(), "", "chroma_auth {\n\t\ttoken_file "+users+"\n\t\tcollection_name_ttl 1s\n\t}")
 	e.c = newGWClient(t, e.g)
 	byID := func(name, rest string) string { return e.path(e.ids[name], rest) }
 
@@ -230,8 +233,14 @@ func TestBypassGrants(t *testing.T) {
 		id := e.ids["team-x"]
 		require.Equal(t, http.StatusOK, e.c.do(http.MethodGet, e.path(id, "/count"), writer, "").status)
 		require.Equal(t, http.StatusOK, e.oracle.do(http.MethodPut, "/collections/"+id, map[string]any{"new_name": "payroll"}, nil))
+		renamed := time.Now()
 
-		a := e.c.do(http.MethodPost, e.path(id, "/get"), writer, `{}`)
+		// The old name is trusted for collection_name_ttl (1 s), no longer.
+		var a answer
+		pollUntil(t, renamed, 4*time.Second, func() bool {
+			a = e.c.do(http.MethodPost, e.path(id, "/get"), writer, `{}`)
+			return a.status != http.StatusOK
+		})
 		assert.Equal(t, http.StatusForbidden, a.status, "team-x's id, now payroll: %s", a)
 		a = e.c.do(http.MethodPost, e.path(id, "/delete"), writer, `{"ids":["team-x-doc"]}`)
 		assert.Equal(t, http.StatusForbidden, a.status, "deleting payroll's records: %s", a)
