@@ -36,7 +36,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	h.auditNote(r, vars)
 	scoped := id.Scoped()
 	if pol.rbac == nil && !scoped {
-		if isIdentityRequest(r) {
+		if authz.IsIdentityRequest(r) {
 			h.auditAnswered(r, vars, http.StatusOK)
 			return answerIdentity(w, id)
 		}
@@ -48,7 +48,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		return next.ServeHTTP(w, r)
 	}
 	if scoped && !h.NoSingletonOverwrite {
-		overwriteSingleton(r, id)
+		authz.OverwriteSingleton(r, id)
 	}
 	rt, err := authz.Classify(r)
 	vars.route = &rt
@@ -179,14 +179,4 @@ func (h *ChromaAuth) refuseBody(w http.ResponseWriter, r *http.Request, id *prov
 func answerIdentity(w http.ResponseWriter, id *providers.Identity) error {
 	countRequest(resultAllowed)
 	return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
-}
-
-// isIdentityRequest tells GET /api/v{1,2}/auth/identity, in the one exact
-// form. Any other spelling goes to Chroma, whose own answer is the same
-// for a user of every tenant and database.
-func isIdentityRequest(r *http.Request) bool {
-	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawPath != "" {
-		return false
-	}
-	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
 }

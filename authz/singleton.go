@@ -1,15 +1,14 @@
-package chromaauth
+package authz
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
-// overwriteSingleton does what Chroma 0.5's
+// OverwriteSingleton does what Chroma 0.5's
 // overwrite_singleton_tenant_database_access_from_auth did: a user scoped
 // to one tenant (and one database) whose client addresses Chroma's
 // defaults — as the JS ChromaClient, chroma-go and the Python client do
@@ -17,7 +16,7 @@ import (
 // database) instead of being refused. Only the default names are
 // rewritten, and only in the v2 path; the result is always inside the
 // user's scope, so it grants nothing.
-func overwriteSingleton(r *http.Request, id *providers.Identity) {
+func OverwriteSingleton(r *http.Request, id *providers.Identity) {
 	if id.AllTenants() || r.URL.RawPath != "" {
 		return
 	}
@@ -28,11 +27,11 @@ func overwriteSingleton(r *http.Request, id *providers.Identity) {
 	}
 	segs := strings.Split(p[len(prefix):], "/")
 	changed := false
-	if segs[0] == authz.DefaultTenant && segs[0] != id.Tenant {
+	if segs[0] == DefaultTenant && segs[0] != id.Tenant {
 		segs[0] = id.Tenant
 		changed = true
 	}
-	if len(segs) >= 3 && segs[1] == "databases" && segs[2] == authz.DefaultDatabase &&
+	if len(segs) >= 3 && segs[1] == "databases" && segs[2] == DefaultDatabase &&
 		len(id.Databases) == 1 && !id.AllDatabases() && segs[2] != id.Databases[0] {
 		segs[2] = id.Databases[0]
 		changed = true
@@ -51,4 +50,14 @@ func overwriteSingleton(r *http.Request, id *providers.Identity) {
 		r.URL.RawPath = raw
 	}
 	r.RequestURI = r.URL.RequestURI()
+}
+
+// IsIdentityRequest tells GET /api/v{1,2}/auth/identity, in the one exact
+// form. Any other spelling goes to Chroma, whose own answer is the same
+// for a user of every tenant and database.
+func IsIdentityRequest(r *http.Request) bool {
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawPath != "" {
+		return false
+	}
+	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
 }
