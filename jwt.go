@@ -299,3 +299,24 @@ func unmarshalJWT(d *caddyfile.Dispenser, c *JWTConfig) error {
 	}
 	return nil
 }
+
+// checkJWT loads the jwt block's key and secret files as Provision would,
+// without fetching anything, for `caddy chroma-auth check`: the files (for
+// the file mode warnings) and what is wrong.
+func (h *ChromaAuth) checkJWT() ([]string, error) {
+	if h.JWT == nil {
+		return nil, nil
+	}
+	cfg, err := h.JWT.jwtauthConfig(-1)
+	files := append([]string{}, cfg.KeyFiles...)
+	if cfg.SecretFile != "" {
+		files = append(files, cfg.SecretFile)
+	}
+	if err == nil {
+		_, err = jwtauth.CheckStatic(cfg)
+	}
+	if err != nil {
+		return files, fmt.Errorf("chroma_auth: %w", err)
+	}
+	return files, nil
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 const jwtTestSecret = "jwt-test-secret-0123456789abcdef-0123456789abcdef"
@@ -222,7 +223,6 @@ func TestJWTCleanupStopsEverything(t *testing.T) {
 		require.NoError(t, h.Cleanup())
 		cancel()
 	}
-	p.CloseClientConnections()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -259,4 +259,33 @@ func TestJWTCommandMintsWhatTheGatewayAccepts(t *testing.T) {
 
 	_, err = runChromaAuth(t, "", "jwt", "--subject", "x")
 	require.ErrorContains(t, err, "exactly one of")
+}
+
+// TestJWTInXChromaTokenAndCheck: with token_header X-Chroma-Token a JWT
+// comes in that header; `check` reports a jwt block's unreadable key file
+// and lists its files.
+func TestJWTInXChromaTokenAndCheck(t *testing.T) {
+	h := provisioned(t, &ChromaAuth{TokenHeader: "X-Chroma-Token", ReloadInterval: -1, JWT: &JWTConfig{Secret: jwtTestSecret}})
+	tok := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", nil))
+	r := httptest.NewRequest("GET", "/api/v2/tenants/t", nil)
+	caddyhttp.NewTestReplacer(r)
+	r.Header.Set("X-Chroma-Token", tok)
+	w := httptest.NewRecorder()
+	require.NoError(t, h.ServeHTTP(w, r, okNext))
+	require.Equal(t, http.StatusOK, w.Code)
+	r.Header.Set("X-Chroma-Token", tok+"x")
+	w = httptest.NewRecorder()
+	require.NoError(t, h.ServeHTTP(w, r, okNext))
+	require.Equal(t, http.StatusUnauthorized, w.Code)
+
+	dir := t.TempDir()
+	secret := writeTestFile(t, dir, "secret", jwtTestSecret)
+	raw := []byte(`{"handler":"chroma_auth","jwt":{"key_files":["` + dir + `/missing.pem"],"secret_file":"` + secret + `"}}`)
+	rep := inspectHandler(raw)
+	require.Len(t, rep.Errors, 1)
+	assert.Contains(t, rep.Errors[0], "missing.pem")
+	assert.Contains(t, rep.Files, secret)
+	raw = []byte(`{"handler":"chroma_auth","jwt":{"secret_file":"` + secret + `"}}`)
+	rep = inspectHandler(raw)
+	assert.Empty(t, rep.Errors)
 }

@@ -20,6 +20,9 @@ const (
 	DefaultMinRefreshInterval = 5 * time.Second
 	DefaultCacheSize          = 10000
 	DefaultUserClaim          = "sub"
+	// DefaultHTTPTimeout bounds each fetch, the first one (made while the
+	// gateway starts) included.
+	DefaultHTTPTimeout = 5 * time.Second
 	// MinRefreshFloor is the least min_refresh_interval allowed, so made-up
 	// key ids cannot make the gateway hammer the provider.
 	MinRefreshFloor = time.Second

@@ -106,7 +106,6 @@ func TestStopEndsGoroutines(t *testing.T) {
 		v.Stop()
 		v.Stop() // twice is fine
 	}
-	p.CloseClientConnections()
 	eventually(t, 5*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
 }
 

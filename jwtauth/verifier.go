@@ -61,13 +61,15 @@ func New(cfg Config, hooks Hooks) (*Verifier, error) {
 	}
 	cfg.RefreshInterval = orDefault(cfg.RefreshInterval, DefaultRefreshInterval)
 	cfg.MinRefreshInterval = orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval)
-	cfg.HTTPTimeout = orDefault(cfg.HTTPTimeout, 10*time.Second)
+	cfg.HTTPTimeout = orDefault(cfg.HTTPTimeout, DefaultHTTPTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Verifier{
-		cfg:    cfg,
-		algs:   cfg.algorithms(),
-		hooks:  hooks,
-		client: &http.Client{Timeout: cfg.HTTPTimeout},
+		cfg:   cfg,
+		algs:  cfg.algorithms(),
+		hooks: hooks,
+		// its own transport, so Stop can close its idle connections: a
+		// config reload leaves no connection (and no goroutine) behind
+		client: &http.Client{Timeout: cfg.HTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		cache:  newTokenCache(cfg.CacheSize),
 		now:    time.Now,
 		ctx:    ctx,
@@ -98,7 +100,7 @@ func (v *Verifier) Start() error {
 		}
 	}
 	if v.cfg.remote() {
-		v.refresh(true)
+		v.refresh(true) // bounded by HTTPTimeout; a provider that is down fails fast
 		v.wg.Add(1)
 		go v.refreshLoop()
 	}
@@ -114,6 +116,7 @@ func (v *Verifier) Stop() {
 		if v.stopWatch != nil {
 			v.stopWatch()
 		}
+		v.client.CloseIdleConnections()
 	})
 }
 
