@@ -146,13 +146,15 @@ func (v *Verifier) reloadFiles() {
 		return
 	}
 	v.static.Store(&static)
-	v.rebuild()
-	v.loaded("files", len(static))
+	if v.rebuild() {
+		v.loaded("files", len(static))
+	}
 }
 
 // rebuild joins the static and remote keys into the set in force. The
-// generation (and so the cache) changes only when the keys do.
-func (v *Verifier) rebuild() {
+// generation (and so the cache) changes only when the keys do; it reports
+// whether they did.
+func (v *Verifier) rebuild() bool {
 	v.setMu.Lock()
 	defer v.setMu.Unlock()
 	var all []key
@@ -164,10 +166,11 @@ func (v *Verifier) rebuild() {
 	}
 	ks := newKeySet(all, v.gen+1)
 	if old := v.keys.Load(); old != nil && old.print == ks.print {
-		return
+		return false
 	}
 	v.gen++
 	v.keys.Store(ks)
+	return true
 }
 
 // refresh fetches the provider's keys, unless a fetch started less than
@@ -191,9 +194,11 @@ func (v *Verifier) refresh(force bool) {
 		}
 		return
 	}
+	first := v.remote.Load() == nil
 	v.remote.Store(&keys)
-	v.rebuild()
-	v.loaded("remote", len(keys))
+	if v.rebuild() || first {
+		v.loaded("remote", len(keys)) // not every periodic fetch of the same keys
+	}
 }
 
 // refreshLoop fetches the keys every RefreshInterval, and every
