@@ -289,3 +289,56 @@ func TestJWTInXChromaTokenAndCheck(t *testing.T) {
 	rep = inspectHandler(raw)
 	assert.Empty(t, rep.Errors)
 }
+
+// TestJWTRefusalsLoggedWithoutTheToken: the debug denial log says why a
+// JWT was refused (expired, bad signature, ...) and never holds the token.
+func TestJWTRefusalsLoggedWithoutTheToken(t *testing.T) {
+	up := newUpstream(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "caddy.log")
+	port := freePort(t)
+	cfg := fmt.Sprintf(`{
+	admin off
+	auto_https off
+	persist_config off
+	log {
+		output file %s
+		level DEBUG
+	}
+}
+
+http://127.0.0.1:%d {
+	chroma_auth {
+		jwt {
+			secret %s
+			audience chroma
+		}
+	}
+	reverse_proxy %s
+}
+`, logFile, port, jwtTestSecret, strings.TrimPrefix(up.URL, "http://"))
+	require.NoError(t, loadCaddyfile(cfg))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	waitListening(t, g.Addr)
+
+	expired := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", map[string]any{"exp": time.Now().Add(-time.Hour).Unix()}))
+	badSig := signJWT(t, []byte(strings.Repeat("k", 40)), "HS256", "", jwtClaims("x", nil))
+	otherAud := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", map[string]any{"aud": "other"}))
+	for _, tok := range []string{expired, badSig, otherAud} {
+		resp, body := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": "Bearer " + tok})
+		assertUnauthorized(t, up, resp, body)
+	}
+	require.NoError(t, caddy.Stop())
+	logs, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	for _, reason := range []string{"jwt_expired", "jwt_bad_signature", "jwt_wrong_audience"} {
+		assert.Contains(t, string(logs), `"reason":"`+reason+`"`)
+	}
+	for _, tok := range []string{expired, badSig, otherAud} {
+		for _, part := range strings.Split(tok, ".") {
+			assert.NotContains(t, string(logs), part)
+		}
+	}
+	assert.NotContains(t, string(logs), jwtTestSecret)
+}
