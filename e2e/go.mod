@@ -6,6 +6,7 @@ replace github.com/caddy-chroma-auth/caddy-chroma-auth => ../
 
 require (
 	github.com/amikos-tech/chroma-go v0.3.5
+	github.com/go-jose/go-jose/v4 v4.1.6
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/crypto v0.46.0
@@ -17,7 +18,6 @@ require (
 	github.com/creasty/defaults v1.8.0 // indirect
 	github.com/ebitengine/purego v0.8.4 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
-	github.com/go-jose/go-jose/v4 v4.1.6 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
 	github.com/go-playground/validator/v10 v10.30.1 // indirect
