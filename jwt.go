@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -134,6 +135,9 @@ func (h *ChromaAuth) provisionJWT() error {
 		return fmt.Errorf("chroma_auth: %w", err)
 	}
 	log := h.logger.Named("jwt")
+	if u := cfg.KeysURL(); strings.HasPrefix(u, "http://") {
+		log.Warn("token keys are fetched over plain HTTP: whoever can alter that traffic can sign tokens the gateway accepts; use https", zap.String("url", u))
+	}
 	v, err := jwtauth.New(cfg, jwtauth.Hooks{
 		KeysLoaded: func(source string, n int) {
 			log.Info("token keys loaded", zap.String("source", source), zap.Int("keys", n))

@@ -86,6 +86,18 @@ func (c *Config) remote() bool {
 	return c.JWKSURL != "" || (c.Issuer != "" && len(c.KeyFiles) == 0 && !c.hmac())
 }
 
+// KeysURL is where the keys come from over the network: the JWKS URL, the
+// issuer (discovery), or "" for keys from files and the secret only.
+func (c *Config) KeysURL() string {
+	switch {
+	case c.JWKSURL != "":
+		return c.JWKSURL
+	case c.remote():
+		return c.Issuer
+	}
+	return ""
+}
+
 func (c *Config) hmac() bool { return len(c.Secret) > 0 || c.SecretFile != "" }
 
 // Validate checks the configuration without touching files or network.
