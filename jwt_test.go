@@ -17,27 +17,19 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth/jwttest"
 )
 
 const jwtTestSecret = "jwt-test-secret-0123456789abcdef-0123456789abcdef"
 
 func signJWT(t testing.TB, key any, alg, kid string, claims map[string]any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
-	require.NoError(t, err)
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	require.NoError(t, err)
-	return tok
+	return jwttest.Sign(t, key, alg, kid, claims)
 }
 
 func jwtClaims(iss string, extra map[string]any) map[string]any {
