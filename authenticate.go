@@ -63,7 +63,7 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentials, c credential) (id *providers.Identity, reason string, retry time.Duration, wrong bool) {
 	if !c.basic {
 		if h.jwt != nil {
-			if id, reason, retry, wrong, handled := h.checkJWT(c.token); handled {
+			if id, reason, retry, wrong, handled := h.verifyJWT(c.token); handled {
 				return id, reason, retry, wrong
 			}
 		}

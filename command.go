@@ -187,6 +187,12 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 	}
 	sort.Strings(r.Public)
 	r.Files = h.watchedFiles()
+	if files, err := h.checkJWT(); files != nil || err != nil {
+		r.Files = append(r.Files, files...)
+		if err != nil {
+			r.Errors = append(r.Errors, err.Error())
+		}
+	}
 	r.Authz = h.authzPath()
 	r.Warnings = append(r.Warnings, warnings...)
 	if err != nil {

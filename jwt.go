@@ -3,6 +3,7 @@ package chromaauth
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -133,6 +134,9 @@ func (h *ChromaAuth) provisionJWT() error {
 		return fmt.Errorf("chroma_auth: %w", err)
 	}
 	log := h.logger.Named("jwt")
+	if u := cfg.KeysURL(); strings.HasPrefix(u, "http://") {
+		log.Warn("token keys are fetched over plain HTTP: whoever can alter that traffic can sign tokens the gateway accepts; use https", zap.String("url", u))
+	}
 	v, err := jwtauth.New(cfg, jwtauth.Hooks{
 		KeysLoaded: func(source string, n int) {
 			log.Info("token keys loaded", zap.String("source", source), zap.Int("keys", n))
@@ -173,11 +177,11 @@ func (h *ChromaAuth) maxTokenLen() int {
 	return providers.MaxTokenLen
 }
 
-// checkJWT checks a JWT-shaped token. handled is false for a token that
+// verifyJWT checks a JWT-shaped token. handled is false for a token that
 // is no JWT after all (it goes on to the static tokens). A token verified
 // before passes from the cache. The failure limiter is authenticate's
 // concern: a new token from a blocked address never gets here.
-func (h *ChromaAuth) checkJWT(tok string) (id *providers.Identity, reason string, retry time.Duration, wrong, handled bool) {
+func (h *ChromaAuth) verifyJWT(tok string) (id *providers.Identity, reason string, retry time.Duration, wrong, handled bool) {
 	if !jwtauth.LooksLikeJWT(tok) {
 		return nil, "", 0, false, false
 	}
@@ -292,4 +296,25 @@ func unmarshalJWT(d *caddyfile.Dispenser, c *JWTConfig) error {
 		}
 	}
 	return nil
+}
+
+// checkJWT loads the jwt block's key and secret files as Provision would,
+// without fetching anything, for `caddy chroma-auth check`: the files (for
+// the file mode warnings) and what is wrong.
+func (h *ChromaAuth) checkJWT() ([]string, error) {
+	if h.JWT == nil {
+		return nil, nil
+	}
+	cfg, err := h.JWT.jwtauthConfig(-1)
+	files := append([]string{}, cfg.KeyFiles...)
+	if cfg.SecretFile != "" {
+		files = append(files, cfg.SecretFile)
+	}
+	if err == nil {
+		_, err = jwtauth.CheckStatic(cfg)
+	}
+	if err != nil {
+		return files, fmt.Errorf("chroma_auth: %w", err)
+	}
+	return files, nil
 }

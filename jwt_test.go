@@ -17,26 +17,19 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth/jwttest"
 )
 
 const jwtTestSecret = "jwt-test-secret-0123456789abcdef-0123456789abcdef"
 
 func signJWT(t testing.TB, key any, alg, kid string, claims map[string]any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
-	require.NoError(t, err)
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	require.NoError(t, err)
-	return tok
+	return jwttest.Sign(t, key, alg, kid, claims)
 }
 
 func jwtClaims(iss string, extra map[string]any) map[string]any {
@@ -222,7 +215,6 @@ func TestJWTCleanupStopsEverything(t *testing.T) {
 		require.NoError(t, h.Cleanup())
 		cancel()
 	}
-	p.CloseClientConnections()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -259,4 +251,86 @@ func TestJWTCommandMintsWhatTheGatewayAccepts(t *testing.T) {
 
 	_, err = runChromaAuth(t, "", "jwt", "--subject", "x")
 	require.ErrorContains(t, err, "exactly one of")
+}
+
+// TestJWTInXChromaTokenAndCheck: with token_header X-Chroma-Token a JWT
+// comes in that header; `check` reports a jwt block's unreadable key file
+// and lists its files.
+func TestJWTInXChromaTokenAndCheck(t *testing.T) {
+	h := provisioned(t, &ChromaAuth{TokenHeader: "X-Chroma-Token", ReloadInterval: -1, JWT: &JWTConfig{Secret: jwtTestSecret}})
+	tok := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", nil))
+	r := httptest.NewRequest("GET", "/api/v2/tenants/t", nil)
+	caddyhttp.NewTestReplacer(r)
+	r.Header.Set("X-Chroma-Token", tok)
+	w := httptest.NewRecorder()
+	require.NoError(t, h.ServeHTTP(w, r, okNext))
+	require.Equal(t, http.StatusOK, w.Code)
+	r.Header.Set("X-Chroma-Token", tok+"x")
+	w = httptest.NewRecorder()
+	require.NoError(t, h.ServeHTTP(w, r, okNext))
+	require.Equal(t, http.StatusUnauthorized, w.Code)
+
+	dir := t.TempDir()
+	secret := writeTestFile(t, dir, "secret", jwtTestSecret)
+	raw := []byte(`{"handler":"chroma_auth","jwt":{"key_files":["` + dir + `/missing.pem"],"secret_file":"` + secret + `"}}`)
+	rep := inspectHandler(raw)
+	require.Len(t, rep.Errors, 1)
+	assert.Contains(t, rep.Errors[0], "missing.pem")
+	assert.Contains(t, rep.Files, secret)
+	raw = []byte(`{"handler":"chroma_auth","jwt":{"secret_file":"` + secret + `"}}`)
+	rep = inspectHandler(raw)
+	assert.Empty(t, rep.Errors)
+}
+
+// TestJWTRefusalsLoggedWithoutTheToken: the debug denial log says why a
+// JWT was refused (expired, bad signature, ...) and never holds the token.
+func TestJWTRefusalsLoggedWithoutTheToken(t *testing.T) {
+	up := newUpstream(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "caddy.log")
+	port := freePort(t)
+	cfg := fmt.Sprintf(`{
+	admin off
+	auto_https off
+	persist_config off
+	log {
+		output file %s
+		level DEBUG
+	}
+}
+
+http://127.0.0.1:%d {
+	chroma_auth {
+		jwt {
+			secret %s
+			audience chroma
+		}
+	}
+	reverse_proxy %s
+}
+`, logFile, port, jwtTestSecret, strings.TrimPrefix(up.URL, "http://"))
+	require.NoError(t, loadCaddyfile(cfg))
+	t.Cleanup(func() { _ = caddy.Stop() })
+	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	waitListening(t, g.Addr)
+
+	expired := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", map[string]any{"exp": time.Now().Add(-time.Hour).Unix()}))
+	badSig := signJWT(t, []byte(strings.Repeat("k", 40)), "HS256", "", jwtClaims("x", nil))
+	otherAud := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", map[string]any{"aud": "other"}))
+	for _, tok := range []string{expired, badSig, otherAud} {
+		resp, body := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": "Bearer " + tok})
+		assertUnauthorized(t, up, resp, body)
+	}
+	require.NoError(t, caddy.Stop())
+	logs, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	for _, reason := range []string{"jwt_expired", "jwt_bad_signature", "jwt_wrong_audience"} {
+		assert.Contains(t, string(logs), `"reason":"`+reason+`"`)
+	}
+	for _, tok := range []string{expired, badSig, otherAud} {
+		for _, part := range strings.Split(tok, ".") {
+			assert.NotContains(t, string(logs), part)
+		}
+	}
+	assert.NotContains(t, string(logs), jwtTestSecret)
 }

@@ -6,6 +6,7 @@ replace github.com/caddy-chroma-auth/caddy-chroma-auth => ../
 
 require (
 	github.com/amikos-tech/chroma-go v0.3.5
+	github.com/go-jose/go-jose/v4 v4.1.6
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/crypto v0.46.0

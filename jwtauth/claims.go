@@ -59,7 +59,7 @@ func mapClaims(c *Config, claims map[string]any) (*providers.Identity, error) {
 		}
 	}
 	if c.RoleClaim != "" {
-		if id.Role, err = stringClaim(claims, c.RoleClaim, false); err != nil {
+		if id.Role, err = roleClaim(claims, c.RoleClaim); err != nil {
 			return nil, err
 		}
 	}
@@ -90,6 +90,21 @@ func stringClaim(claims map[string]any, path string, required bool) (string, err
 		return "", refuseClaim(ErrMissingClaim, path)
 	}
 	return s, nil
+}
+
+// roleClaim reads the role: a string, or a list of exactly one (Entra ID's
+// `roles`, Keycloak's role lists, for a user given one role). A list of
+// several is refused: which one counts is not the gateway's guess.
+func roleClaim(claims map[string]any, path string) (string, error) {
+	if v, ok := lookup(claims, path, 0); ok {
+		if list, ok := v.([]any); ok {
+			if len(list) != 1 {
+				return "", refuseClaim(ErrClaimType, path)
+			}
+			return stringClaim(map[string]any{"role": list[0]}, "role", false)
+		}
+	}
+	return stringClaim(claims, path, false)
 }
 
 // stringsClaim reads a list of names; a single string is a list of one.

@@ -41,6 +41,13 @@ func TestClaimMapping(t *testing.T) {
 	require.Nil(t, id.Collections)
 	require.Equal(t, []string{"prod"}, id.Databases)
 	require.Equal(t, "", id.Role, "a missing role is no role")
+
+	// a list of one role is that role
+	id, err = v.Verify(sign(t, testSecret, "HS256", "", claims(map[string]any{
+		"chroma": map[string]any{"tenant": "acme", "databases": "prod"}, "https://chroma.example/role": []string{"writer"},
+	})))
+	require.NoError(t, err)
+	require.Equal(t, "writer", id.Role)
 }
 
 func TestClaimRefusals(t *testing.T) {
@@ -71,7 +78,8 @@ func TestClaimRefusals(t *testing.T) {
 		{"databases with a number", with("databases", []any{"a", 1}), ErrClaimType},
 		{"collections a list", with("collections", []string{"docs"}), ErrClaimType},
 		{"collections bad level", with("collections", map[string]string{"docs": "root"}), ErrClaimType},
-		{"role a list", map[string]any{"chroma": ok, "https://chroma.example/role": []string{"a"}}, ErrClaimType},
+		{"role a list of two", map[string]any{"chroma": ok, "https://chroma.example/role": []string{"a", "b"}}, ErrClaimType},
+		{"role a list of a number", map[string]any{"chroma": ok, "https://chroma.example/role": []any{1}}, ErrClaimType},
 		{"no sub", map[string]any{"chroma": ok, "sub": nil}, ErrMissingClaim},
 		{"sub a number", map[string]any{"chroma": ok, "sub": 5}, ErrClaimType},
 		{"tenant with a line break", with("tenant", "a\nb"), ErrClaimType},

@@ -20,6 +20,9 @@ const (
 	DefaultMinRefreshInterval = 5 * time.Second
 	DefaultCacheSize          = 10000
 	DefaultUserClaim          = "sub"
+	// DefaultHTTPTimeout bounds each fetch, the first one (made while the
+	// gateway starts) included.
+	DefaultHTTPTimeout = 5 * time.Second
 	// MinRefreshFloor is the least min_refresh_interval allowed, so made-up
 	// key ids cannot make the gateway hammer the provider.
 	MinRefreshFloor = time.Second
@@ -81,6 +84,18 @@ var (
 // remote reports whether keys come from the network.
 func (c *Config) remote() bool {
 	return c.JWKSURL != "" || (c.Issuer != "" && len(c.KeyFiles) == 0 && !c.hmac())
+}
+
+// KeysURL is where the keys come from over the network: the JWKS URL, the
+// issuer (discovery), or "" for keys from files and the secret only.
+func (c *Config) KeysURL() string {
+	switch {
+	case c.JWKSURL != "":
+		return c.JWKSURL
+	case c.remote():
+		return c.Issuer
+	}
+	return ""
 }
 
 func (c *Config) hmac() bool { return len(c.Secret) > 0 || c.SecretFile != "" }

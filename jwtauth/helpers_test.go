@@ -19,7 +19,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth/jwttest"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef") // 64 bytes: HS512 too
@@ -27,20 +28,7 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456
 // sign makes a token of claims with key (a private key or []byte), alg
 // and key id.
 func sign(t testing.TB, key any, alg, kid string, claims map[string]any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return jwttest.Sign(t, key, alg, kid, claims)
 }
 
 // claims are valid registered claims for the test issuer and audience,

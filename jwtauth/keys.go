@@ -165,6 +165,17 @@ func parsePEMKeys(name string, data []byte) ([]key, error) {
 	return keys, nil
 }
 
+// CheckStatic reads the key files and the secret file of cfg as Start
+// would, for `caddy chroma-auth check`: the number of keys, or what is
+// wrong.
+func CheckStatic(cfg Config) (int, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	keys, err := loadStatic(&cfg)
+	return len(keys), err
+}
+
 // loadStatic reads the key files and the secret (file).
 func loadStatic(c *Config) ([]key, error) {
 	var keys []key

@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,10 +55,19 @@ func TestProviderDownAtStart(t *testing.T) {
 	p := newIDP(t)
 	k := ecKey(t)
 	p.set(true, jwk(&k.PublicKey, "k", ""))
-	v := started(t, remoteConfig(p))
+	var loaded, failed atomic.Int64
+	v, err := New(remoteConfig(p), Hooks{
+		KeysLoaded: func(string, int) { loaded.Add(1) },
+		KeysFailed: func(_ string, err error) { failed.Add(1); require.NotContains(t, err.Error(), "BEGIN") },
+	})
+	require.NoError(t, err)
+	require.NoError(t, v.Start())
+	t.Cleanup(v.Stop)
 	require.False(t, v.Ready())
+	require.EqualValues(t, 1, failed.Load())
+	require.EqualValues(t, 0, loaded.Load())
 	tok := sign(t, k, "ES256", "k", idpClaims(p, nil))
-	_, err := v.Verify(tok)
+	_, err = v.Verify(tok)
 	require.ErrorIs(t, err, ErrKeysUnavailable)
 	var e *Error
 	require.ErrorAs(t, err, &e)
@@ -67,6 +77,9 @@ func TestProviderDownAtStart(t *testing.T) {
 	eventually(t, 10*time.Second, v.Ready)
 	_, err = v.Verify(tok)
 	require.NoError(t, err)
+	require.EqualValues(t, 1, loaded.Load())
+	v.refresh(true) // the same keys again: nothing to report
+	require.EqualValues(t, 1, loaded.Load())
 
 	// a failed refresh keeps the last good keys
 	p.set(true)
@@ -106,7 +119,6 @@ func TestStopEndsGoroutines(t *testing.T) {
 		v.Stop()
 		v.Stop() // twice is fine
 	}
-	p.CloseClientConnections()
 	eventually(t, 5*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
 }
 

@@ -61,13 +61,15 @@ func New(cfg Config, hooks Hooks) (*Verifier, error) {
 	}
 	cfg.RefreshInterval = orDefault(cfg.RefreshInterval, DefaultRefreshInterval)
 	cfg.MinRefreshInterval = orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval)
-	cfg.HTTPTimeout = orDefault(cfg.HTTPTimeout, 10*time.Second)
+	cfg.HTTPTimeout = orDefault(cfg.HTTPTimeout, DefaultHTTPTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Verifier{
-		cfg:    cfg,
-		algs:   cfg.algorithms(),
-		hooks:  hooks,
-		client: &http.Client{Timeout: cfg.HTTPTimeout},
+		cfg:   cfg,
+		algs:  cfg.algorithms(),
+		hooks: hooks,
+		// its own transport, so Stop can close its idle connections: a
+		// config reload leaves no connection (and no goroutine) behind
+		client: &http.Client{Timeout: cfg.HTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		cache:  newTokenCache(cfg.CacheSize),
 		now:    time.Now,
 		ctx:    ctx,
@@ -98,7 +100,7 @@ func (v *Verifier) Start() error {
 		}
 	}
 	if v.cfg.remote() {
-		v.refresh(true)
+		v.refresh(true) // bounded by HTTPTimeout; a provider that is down fails fast
 		v.wg.Add(1)
 		go v.refreshLoop()
 	}
@@ -114,6 +116,7 @@ func (v *Verifier) Stop() {
 		if v.stopWatch != nil {
 			v.stopWatch()
 		}
+		v.client.CloseIdleConnections()
 	})
 }
 
@@ -143,13 +146,15 @@ func (v *Verifier) reloadFiles() {
 		return
 	}
 	v.static.Store(&static)
-	v.rebuild()
-	v.loaded("files", len(static))
+	if v.rebuild() {
+		v.loaded("files", len(static))
+	}
 }
 
 // rebuild joins the static and remote keys into the set in force. The
-// generation (and so the cache) changes only when the keys do.
-func (v *Verifier) rebuild() {
+// generation (and so the cache) changes only when the keys do; it reports
+// whether they did.
+func (v *Verifier) rebuild() bool {
 	v.setMu.Lock()
 	defer v.setMu.Unlock()
 	var all []key
@@ -161,10 +166,11 @@ func (v *Verifier) rebuild() {
 	}
 	ks := newKeySet(all, v.gen+1)
 	if old := v.keys.Load(); old != nil && old.print == ks.print {
-		return
+		return false
 	}
 	v.gen++
 	v.keys.Store(ks)
+	return true
 }
 
 // refresh fetches the provider's keys, unless a fetch started less than
@@ -188,9 +194,11 @@ func (v *Verifier) refresh(force bool) {
 		}
 		return
 	}
+	first := v.remote.Load() == nil
 	v.remote.Store(&keys)
-	v.rebuild()
-	v.loaded("remote", len(keys))
+	if v.rebuild() || first {
+		v.loaded("remote", len(keys)) // not every periodic fetch of the same keys
+	}
 }
 
 // refreshLoop fetches the keys every RefreshInterval, and every

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,9 +195,15 @@ func TestKeyFileReload(t *testing.T) {
 	dir := t.TempDir()
 	k1, k2 := ecKey(t), ecKey(t)
 	file := writeFile(t, dir, "pub.pem", publicPEM(t, &k1.PublicKey))
-	v := started(t, Config{KeyFiles: []string{file}, ReloadInterval: 20 * time.Millisecond})
+	var failed atomic.Int64
+	v, err := New(Config{KeyFiles: []string{file}, ReloadInterval: 20 * time.Millisecond}, Hooks{
+		KeysFailed: func(string, error) { failed.Add(1) },
+	})
+	require.NoError(t, err)
+	require.NoError(t, v.Start())
+	t.Cleanup(v.Stop)
 	old := sign(t, k1, "ES256", "", claims(nil))
-	_, err := v.Verify(old)
+	_, err = v.Verify(old)
 	require.NoError(t, err)
 	writeFile(t, dir, "pub.pem", publicPEM(t, &k2.PublicKey))
 	newTok := sign(t, k2, "ES256", "", claims(nil))
@@ -204,7 +211,7 @@ func TestKeyFileReload(t *testing.T) {
 	requireRefused(t, v, old, ErrBadSignature) // the cache forgot it with the key
 	// a broken file keeps the last good keys
 	writeFile(t, dir, "pub.pem", []byte("garbage"))
-	time.Sleep(100 * time.Millisecond) // several reload ticks; nothing to poll for
+	eventually(t, 5*time.Second, func() bool { return failed.Load() > 0 })
 	_, err = v.Verify(sign(t, k2, "ES256", "", claims(map[string]any{"sub": "bob"})))
 	require.NoError(t, err)
 }
