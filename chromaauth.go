@@ -194,6 +194,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		zap.Int("tokens", pol.creds.NumTokens()),
 		zap.String("token_header", h.tokenHeader),
 		zap.Bool("rbac", pol.rbac != nil))
+	h.warnCredentialLogs(ctx, pol)
 	if h.ReloadInterval >= 0 {
 		if files := h.watchedFiles(); len(files) > 0 {
 			h.stopWatch = providers.Watch(files, time.Duration(h.ReloadInterval), h.reload)
