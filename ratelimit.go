@@ -3,7 +3,7 @@ package chromaauth
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"hash/maphash"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"sync"
@@ -21,7 +21,8 @@ const (
 	// maxKnownPerClient bounds the credentials remembered as used with
 	// success from one address (a NAT may hide several users).
 	maxKnownPerClient = 16
-	limiterShards     = 16
+	limiterShardBits  = 4
+	limiterShards     = 1 << limiterShardBits
 )
 
 // failureLimiter stops a client address from guessing credentials.
@@ -50,8 +51,8 @@ const (
 // digest and one read-locked lookup, with no allocation.
 type failureLimiter struct {
 	perMinute float64
-	secret    [32]byte // keys the credential digests; never leaves the process
-	seed      maphash.Seed
+	secret    [32]byte         // keys the credential digests; never leaves the process
+	mult      uint64           // random, odd: spreads addresses over the shards
 	now       func() time.Time // time.Now; tests stop the clock
 	shards    [limiterShards]limiterShard
 }
@@ -77,10 +78,15 @@ func newFailureLimiter(perMinute int) *failureLimiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	l := &failureLimiter{perMinute: float64(perMinute), seed: maphash.MakeSeed(), now: time.Now}
+	l := &failureLimiter{perMinute: float64(perMinute), now: time.Now}
+	var m [8]byte
 	if _, err := rand.Read(l.secret[:]); err != nil {
 		panic("chroma_auth: no randomness for the limiter key: " + err.Error())
 	}
+	if _, err := rand.Read(m[:]); err != nil {
+		panic("chroma_auth: no randomness for the limiter: " + err.Error())
+	}
+	l.mult = binary.LittleEndian.Uint64(m[:]) | 1
 	for i := range l.shards {
 		l.shards[i].clients = make(map[netip.Addr]*client)
 	}
@@ -149,8 +155,13 @@ func (l *failureLimiter) digest(c credential) credDigest {
 	return d
 }
 
+// shard is where a's entry lives: a multiplicative hash of the address
+// with a secret multiplier, so nobody outside can aim at one shard (the
+// map inside hashes the address again, with the runtime's own seed).
 func (l *failureLimiter) shard(a netip.Addr) *limiterShard {
-	return &l.shards[maphash.Comparable(l.seed, a)%limiterShards]
+	b := a.As16()
+	x := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])
+	return &l.shards[(x*l.mult)>>(64-limiterShardBits)]
 }
 
 // knows reports whether credential d succeeded from a before. This is the
