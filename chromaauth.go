@@ -223,6 +223,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		zap.Int("api_keys", pol.creds.NumKeys()),
 		zap.String("token_header", h.tokenHeader),
 		zap.Bool("rbac", pol.rbac != nil))
+	h.warnCredentialLogs(ctx, pol)
 	if h.ReloadInterval >= 0 {
 		if files := h.watchedFiles(); len(files) > 0 {
 			h.stopWatch = providers.Watch(files, time.Duration(h.ReloadInterval), h.reload)

@@ -17,7 +17,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 )
 
-func TestRateLimitAnswers429ButCachedValidUsersPass(t *testing.T) {
+// TestRateLimitAnswers429ButKnownCredentialsPass: through Caddy, an
+// address past its failures gets 429 for every credential it has not used
+// with success before, valid or not, and no bcrypt; the one it used passes.
+func TestRateLimitAnswers429ButKnownCredentialsPass(t *testing.T) {
 	up := newUpstream(t)
 	dir := t.TempDir()
 	ht := writeHtpasswd(t, dir, map[string]string{"alice": "good", "bob": "bobpw"})

@@ -3,11 +3,13 @@ package chromaauth
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"hash/maphash"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 )
 
 // DefaultFailuresPerMinute is how many failed credential checks a client
@@ -21,7 +23,8 @@ const (
 	// maxKnownPerClient bounds the credentials remembered as used with
 	// success from one address (a NAT may hide several users).
 	maxKnownPerClient = 16
-	limiterShards     = 16
+	limiterShardBits  = 4
+	limiterShards     = 1 << limiterShardBits
 )
 
 // failureLimiter stops a client address from guessing credentials.
@@ -50,8 +53,8 @@ const (
 // digest and one read-locked lookup, with no allocation.
 type failureLimiter struct {
 	perMinute float64
-	secret    [32]byte // keys the credential digests; never leaves the process
-	seed      maphash.Seed
+	secret    [32]byte         // keys the credential digests; never leaves the process
+	mult      uint64           // random, odd: spreads addresses over the shards
 	now       func() time.Time // time.Now; tests stop the clock
 	shards    [limiterShards]limiterShard
 }
@@ -77,10 +80,15 @@ func newFailureLimiter(perMinute int) *failureLimiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	l := &failureLimiter{perMinute: float64(perMinute), seed: maphash.MakeSeed(), now: time.Now}
+	l := &failureLimiter{perMinute: float64(perMinute), now: time.Now}
+	var m [8]byte
 	if _, err := rand.Read(l.secret[:]); err != nil {
 		panic("chroma_auth: no randomness for the limiter key: " + err.Error())
 	}
+	if _, err := rand.Read(m[:]); err != nil {
+		panic("chroma_auth: no randomness for the limiter: " + err.Error())
+	}
+	l.mult = binary.LittleEndian.Uint64(m[:]) | 1
 	for i := range l.shards {
 		l.shards[i].clients = make(map[netip.Addr]*client)
 	}
@@ -95,22 +103,9 @@ func (l *failureLimiter) clock() time.Time {
 	return l.now()
 }
 
-// clientKey is the address failures are counted against: an IPv4 address
-// as is (an IPv4-mapped IPv6 address as its IPv4 address), an IPv6 address
-// by its /64, which one host or site usually holds whole. What does not
-// parse (a Unix socket peer) shares the zero key.
-func clientKey(ip string) netip.Addr {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return netip.Addr{}
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64) // drops any zone, too
-		return p.Addr()
-	}
-	return a
-}
+// clientKey is the address failures are counted against (see
+// authz.ClientKey, where it is unit- and fuzz-tested without Caddy).
+func clientKey(ip string) netip.Addr { return authz.ClientKey(ip) }
 
 // digestStack is the credential length digested without allocating.
 const digestStack = 1024
@@ -118,6 +113,10 @@ const digestStack = 1024
 // digest is the keyed digest of c. The secret keeps anyone outside the
 // process from computing one; 128 bits keep a chance collision out of
 // reach. A user name holds no ':', so user ":" password is unambiguous.
+// A fixed-length secret prefix, rather than HMAC's two passes, suffices:
+// digests never leave the process and are only compared for equality, so
+// length extension gives nobody anything, and it is one SHA-256 block for
+// the usual credential.
 func (l *failureLimiter) digest(c credential) credDigest {
 	var buf [32 + 1 + digestStack]byte
 	n := copy(buf[:], l.secret[:])
@@ -149,8 +148,13 @@ func (l *failureLimiter) digest(c credential) credDigest {
 	return d
 }
 
+// shard is where a's entry lives: a multiplicative hash of the address
+// with a secret multiplier, so nobody outside can aim at one shard (the
+// map inside hashes the address again, with the runtime's own seed).
 func (l *failureLimiter) shard(a netip.Addr) *limiterShard {
-	return &l.shards[maphash.Comparable(l.seed, a)%limiterShards]
+	b := a.As16()
+	x := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])
+	return &l.shards[(x*l.mult)>>(64-limiterShardBits)]
 }
 
 // knows reports whether credential d succeeded from a before. This is the

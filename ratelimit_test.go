@@ -210,3 +210,32 @@ func TestConcurrentGuessesStayWithinTheLimit(t *testing.T) {
 	assert.LessOrEqual(t, h.auth.Stats().BcryptChecks, uint64(11))
 	assert.Equal(t, 160, codes[http.StatusUnauthorized]+codes[http.StatusOK]+codes[http.StatusTooManyRequests])
 }
+
+// BenchmarkLimiterKnown is what the failure limit adds to a valid request
+// whose credential its address used before: the address key, a keyed
+// digest and a read-locked lookup.
+func BenchmarkLimiterKnown(b *testing.B) {
+	l := newFailureLimiter(60)
+	c := credential{basic: true, user: "alice", pass: "secret"}
+	a := clientKey("192.0.2.1")
+	_, _ = l.reserve(a, time.Now())
+	l.succeeded(a, l.digest(c))
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !l.knows(clientKey("192.0.2.1"), l.digest(c)) {
+				b.Fatal("not known")
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if !l.knows(clientKey("192.0.2.1"), l.digest(c)) {
+					b.Fatal("not known")
+				}
+			}
+		})
+	})
+}

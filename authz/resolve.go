@@ -43,7 +43,7 @@ type Resolver struct {
 	noByID atomic.Bool // the upstream answered that it has no by-id route
 	flight singleflight.Group
 	mu     sync.Mutex
-	listed map[string]time.Time // database key → end of its last listing
+	listed map[string]time.Time // database key → start of its last good listing
 }
 
 // NewResolver resolves into owners.
@@ -104,30 +104,45 @@ func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id 
 // Relist.
 func (v *Resolver) list(ctx context.Context, f Fetcher, tenant, database string) (any, error) {
 	key := tenant + "\x00" + database
-	v.mu.Lock()
-	last, seen := v.listed[key]
-	v.mu.Unlock()
-	if wait := v.Relist - time.Since(last); seen && wait > 0 {
+	asked := time.Now()
+	for {
+		wait := v.Relist - time.Since(v.lastListed(key))
+		if wait <= 0 {
+			break
+		}
 		t := time.NewTimer(wait)
-		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return nil, ctx.Err()
 		}
 	}
 	return v.shared(ctx, "db\x00"+key, func(ctx context.Context) (any, error) {
+		// A listing that began after this caller asked (and ended while
+		// this flight was starting) already answers it.
+		if last := v.lastListed(key); last.After(asked) && time.Since(last) < v.Relist {
+			return nil, nil
+		}
+		began := time.Now()
 		err := f.List(ctx, tenant, database)
 		if err == nil {
 			v.mu.Lock()
 			if v.listed == nil || len(v.listed) > maxTrackedListings {
 				v.listed = make(map[string]time.Time)
 			}
-			v.listed[key] = time.Now()
+			v.listed[key] = began
 			v.mu.Unlock()
 		}
 		return nil, err
 	})
+}
+
+// lastListed is when tenant/database (key) was last listed, zero if never.
+func (v *Resolver) lastListed(key string) time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.listed[key]
 }
 
 // maxTrackedListings bounds the memory of when databases were listed.

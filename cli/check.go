@@ -99,6 +99,7 @@ func Check(opts CheckOptions) (*CheckResult, error) {
 	for _, f := range found {
 		r := opts.Inspect(f.raw)
 		r.Where = f.where
+		r.Warnings = append(r.Warnings, CredentialLogWarnings(cfg, f.server, r)...)
 		res.Errors += len(r.Errors)
 		res.Handlers = append(res.Handlers, r)
 	}
@@ -159,8 +160,9 @@ func (res *CheckResult) write(w io.Writer) {
 }
 
 type foundHandler struct {
-	where string
-	raw   json.RawMessage
+	where  string
+	raw    json.RawMessage
+	server map[string]any // the server the handler is in
 }
 
 // findHandlers walks the http app's servers in name order. A reverse_proxy
@@ -183,6 +185,9 @@ func findHandlers(cfg map[string]any) (found []foundHandler, unguarded []string)
 			for _, n := range sortedKeys(named) {
 				w.route(named[n], where+" › named route "+n, false)
 			}
+		}
+		for i := range w.found {
+			w.found[i].server = srv
 		}
 		found = append(found, w.found...)
 		unguarded = append(unguarded, w.unguarded...)
