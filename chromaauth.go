@@ -102,10 +102,12 @@ type ChromaAuth struct {
 	MaxConcurrentBcrypt int `json:"max_concurrent_bcrypt,omitempty"`
 
 	// How many failed credential checks a client address may make a minute;
-	// past that it is answered 429 with Retry-After, and no bcrypt runs for
-	// it, while its cached valid credentials still pass. Default 60; -1
-	// turns the limit off. The address is Caddy's client IP, which honours
-	// the server's trusted_proxies.
+	// past that every credential it has not used with success before is
+	// answered 429 with Retry-After, right or wrong, unchecked (so a blocked
+	// address learns nothing), while the credentials that did succeed from
+	// it still pass. Default 60; -1 turns the limit off. The address is
+	// Caddy's client IP, which honours the server's trusted_proxies; IPv6
+	// clients count by their /64.
 	FailuresPerMinute int `json:"failures_per_minute,omitempty"`
 
 	// How often the credential and authz files are checked for changes and

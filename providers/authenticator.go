@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -117,7 +118,9 @@ func (a *Authenticator) CheckBasic(ctx context.Context, creds *Credentials, user
 		return id, nil
 	}
 	for {
-		v, err, _ := a.flight.Do(string(key[:]), func() (any, error) {
+		// The flight is per credential and per set: right after a reload a
+		// check must not take the answer of one that began on the old set.
+		v, err, _ := a.flight.Do(fmt.Sprintf("%x/%p", key, creds), func() (any, error) {
 			return a.verify(ctx, creds, key, user, pass)
 		})
 		// A shared check ends with the context of the request that led it;
