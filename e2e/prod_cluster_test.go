@@ -34,7 +34,8 @@ func clusterLines(c prodCreds, name string) string {
 		token_file %s
 		reload_interval %s
 		failures_per_minute %d
-	}`, name, c.htpasswd, c.tokenFile, clusterReload, clusterFailures)
+%s
+	}`, name, c.htpasswd, c.tokenFile, clusterReload, clusterFailures, jwtLines(c))
 }
 
 // TestProdSeveralGateways runs two gateway processes that share only the
@@ -45,6 +46,9 @@ func clusterLines(c prodCreds, name string) string {
 //   - a credential change (a user added and one removed with the binary's
 //     htpasswd tool, a token replaced in the token file in place) reaches
 //     both gateways within the reload interval;
+//   - a JWT is accepted by both, each verifying it itself with the shared
+//     secret file, and a new secret (the file replaced) reaches both
+//     within the reload interval: old tokens refused, new ones accepted;
 //   - the failure limiter is per gateway (each counts its own failures).
 func TestProdSeveralGateways(t *testing.T) {
 	creds := newProdCreds(t, 0)
@@ -83,21 +87,27 @@ func TestProdSeveralGateways(t *testing.T) {
 		bound := clusterReload + 3*time.Second
 		for _, g := range []*prodGateway{g1, g2} {
 			fresh := freshClient(t, g.caRoot)
-			// The token file changed last: once its change is in, so is the
-			// htpasswd file's, and bob is asked (a first bcrypt) only then.
+			// A reload that reads the files while they change may take the
+			// new token file with the htpasswd file before alice's
+			// removal: so the poll waits for both. alice (cached) passes
+			// until she is removed, costing no failure; bob, added before
+			// her removal, is asked (a first bcrypt) only then.
 			took := pollUntil(t, changed, bound, func() bool {
-				return status(t, fresh, g.url+path, newToken) == http.StatusOK
+				return status(t, fresh, g.url+path, newToken) == http.StatusOK &&
+					status(t, fresh, g.url+path, alice) == http.StatusUnauthorized
 			})
 			require.Equal(t, http.StatusOK, status(t, fresh, g.url+path, bob), "added user")
 			t.Logf("gateway on port %d: new credentials in force %v after the change", g.port, took.Round(10*time.Millisecond))
-			assert.Equal(t, http.StatusUnauthorized, status(t, fresh, g.url+path, alice), "removed user")
 			assert.Equal(t, http.StatusUnauthorized, status(t, fresh, g.url+path, oldToken), "replaced token")
 		}
 		t.Logf("both gateways have the change %v after it", time.Since(changed).Round(10*time.Millisecond))
 		assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lb.url+path, bob, 4))
 		assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lb.url+path, newToken, 4))
 		assert.Equal(t, map[string]int{"g1 401": 2, "g2 401": 2}, answeredBy(t, lbClient, lb.url+path, alice, 4))
-		// JWT (once built): a token verified by one gateway is accepted by the other.
+	})
+
+	t.Run("a JWT is accepted by both gateways, and a new secret reaches both", func(t *testing.T) {
+		clusterJWT(t, creds, g1, g2, lbClient, lb.url, path)
 	})
 
 	t.Run("the failure limiter is per gateway", func(t *testing.T) {
@@ -110,6 +120,47 @@ func TestProdSeveralGateways(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, status(t, f2, g2.url+path, wrong), "g2 has its own budget")
 		assert.Equal(t, http.StatusOK, status(t, f1, g1.url+path, bob), "valid credentials still pass on g1")
 	})
+}
+
+// clusterJWT: the gateways share nothing but the secret file (no cache,
+// no session), so a token that one gateway accepts and the other accepts
+// too, never having seen it, was verified by each itself. Then the secret
+// file is replaced (a new file renamed over it, as a Kubernetes Secret or
+// an editor does): within the reload interval each gateway refuses the
+// tokens of the old secret, though it had them cached, and accepts those
+// of the new one.
+func clusterJWT(t *testing.T, creds prodCreds, g1, g2 *prodGateway, lbClient *http.Client, lbBase, path string) {
+	lbURL := lbBase + path
+	f1, f2 := freshClient(t, g1.caRoot), freshClient(t, g2.caRoot)
+	old := creds.jwtCred()
+	unseen := credential{kind: credBearer, token: mintProdJWT(t, creds.jwtSecret, "jwt-app-2")}
+	require.Equal(t, http.StatusOK, status(t, f1, g1.url+path, unseen), "g1 verifies a new token")
+	require.Equal(t, http.StatusOK, status(t, f2, g2.url+path, unseen), "g2 verifies the token g1 accepted, itself")
+	require.Equal(t, http.StatusOK, status(t, f2, g2.url+path, old), "g2 verifies another token")
+	require.Equal(t, http.StatusOK, status(t, f1, g1.url+path, old), "g1 verifies the token g2 accepted, itself")
+	assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lbURL, old, 4))
+
+	changed := time.Now()
+	next := creds.jwtSecret + ".next"
+	require.NoError(t, os.WriteFile(next, []byte(randomHex(32)+"\n"), 0o600))
+	require.NoError(t, os.Rename(next, creds.jwtSecret))
+	renewed := credential{kind: credBearer, token: mintProdJWT(t, creds.jwtSecret, "jwt-app")}
+	bound := clusterReload + 3*time.Second
+	for _, g := range []*prodGateway{g1, g2} {
+		fresh := freshClient(t, g.caRoot)
+		// Polled with the old token, which passes (no failure counted)
+		// until the new secret is in force: a gateway swaps its keys in
+		// whole, so from then on the new token passes at once. Polling
+		// with the new one would spend the failure limiter's budget.
+		took := pollUntil(t, changed, bound, func() bool {
+			return status(t, fresh, g.url+path, old) == http.StatusUnauthorized
+		})
+		require.Equal(t, http.StatusOK, status(t, fresh, g.url+path, renewed), "a token of the new secret")
+		assert.Equal(t, http.StatusUnauthorized, status(t, fresh, g.url+path, unseen), "another token of the old secret")
+		t.Logf("gateway on port %d: new JWT secret in force %v after the change", g.port, took.Round(10*time.Millisecond))
+	}
+	assert.Equal(t, map[string]int{"g1 200": 2, "g2 200": 2}, answeredBy(t, lbClient, lbURL, renewed, 4))
+	assert.Equal(t, map[string]int{"g1 401": 2, "g2 401": 2}, answeredBy(t, lbClient, lbURL, old, 4))
 }
 
 // answeredBy sends n requests and counts "gateway status" of the answers.

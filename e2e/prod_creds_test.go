@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -13,9 +17,10 @@ import (
 
 // prodCreds are the credential files of a production test: an htpasswd
 // file with the steady user (and, in a second file, one more user to add
-// and remove), and a plain token file with the steady token. Both can
-// carry filler users and tokens, so a config that stays in memory after
-// a reload shows in the heap.
+// and remove), a plain token file with the steady token, and an HMAC
+// secret file with a JWT self-issued with it. The first two can carry
+// filler users and tokens, so a config that stays in memory after a
+// reload shows in the heap.
 type prodCreds struct {
 	htpasswd    string // the steady user, plus filler
 	htpasswdBob string // the same plus bob
@@ -25,6 +30,8 @@ type prodCreds struct {
 	bob         string
 	bobPassword string
 	token       string
+	jwtSecret   string // the HMAC secret file of the jwt block
+	jwt         string // a JWT signed with it, minted by the binary
 }
 
 // newProdCreds writes the files into a new folder of t; fill is the
@@ -41,6 +48,7 @@ func newProdCreds(t *testing.T, fill int) prodCreds {
 		bob:         "bob",
 		bobPassword: "pw:" + randomHex(8),
 		token:       "steady-" + randomHex(16),
+		jwtSecret:   filepath.Join(dir, "jwt.secret"),
 	}
 	var hp, tk strings.Builder
 	hp.WriteString(htpasswdLine(t, c.user, c.password))
@@ -58,7 +66,56 @@ func newProdCreds(t *testing.T, fill int) prodCreds {
 	require.NoError(t, os.WriteFile(c.htpasswd, []byte(hp.String()), 0o600))
 	require.NoError(t, os.WriteFile(c.htpasswdBob, []byte(hp.String()+htpasswdLine(t, c.bob, c.bobPassword)), 0o600))
 	require.NoError(t, os.WriteFile(c.tokenFile, []byte(tk.String()), 0o600))
+	require.NoError(t, os.WriteFile(c.jwtSecret, []byte(randomHex(32)+"\n"), 0o600))
+	c.jwt = mintProdJWT(t, c.jwtSecret, "jwt-app")
 	return c
+}
+
+// The claims of the production tests' JWTs, and the jwt block that
+// checks them.
+const (
+	prodJWTIssuer   = "prod-e2e-app"
+	prodJWTAudience = "urn:chroma:prod-e2e"
+)
+
+// mintProdJWT runs the binary's `caddy chroma-auth jwt`, as an operator
+// would, for a token of subject signed with the secret in secretFile,
+// scoped to the default tenant and database.
+func mintProdJWT(t *testing.T, secretFile, subject string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.gatewayBin, "chroma-auth", "jwt", "--secret-file", secretFile,
+		"--subject", subject, "--issuer", prodJWTIssuer, "--audience", prodJWTAudience,
+		"--tenant", "default_tenant", "--database", "default_database", "--lifetime", "1h")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "chroma-auth jwt: %s", stderr.String())
+	tok := strings.TrimSpace(string(out))
+	require.Equal(t, 2, strings.Count(tok, "."), "a JWT")
+	return tok
+}
+
+// jwtLines is the jwt block of chroma_auth for c's secret file (indented
+// for inside chroma_auth), with more options if given. The secret file is
+// reloaded with the other credential files every reload_interval.
+func jwtLines(c prodCreds, options ...string) string {
+	var more strings.Builder
+	for _, o := range options {
+		more.WriteString("\t\t\t" + o + "\n")
+	}
+	return fmt.Sprintf(`		jwt {
+			secret_file %s
+			issuer %s
+			audience %s
+			tenant_claim chroma.tenant
+			databases_claim chroma.databases
+%s		}`, c.jwtSecret, prodJWTIssuer, prodJWTAudience, more.String())
+}
+
+func (c prodCreds) jwtCred() credential {
+	return credential{kind: credBearer, token: c.jwt}
 }
 
 // htpasswdLine is "user:bcrypt\n" at bcrypt's lowest cost (speed; the

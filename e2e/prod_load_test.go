@@ -251,13 +251,13 @@ func keepAliveClients(t *testing.T, caRoot string) func() *http.Client {
 }
 
 // prodLoadCreds are the credentials the steady loads send, each with the
-// kind its counters use. A JWT credential is one more line here (a
-// credBearer whose token is the signed JWT), once the gateway verifies
-// JWTs and the directive names the key.
+// kind its counters use: Basic, a static token, and a self-issued JWT
+// (its gateway's chroma_auth needs jwtLines).
 func prodLoadCreds(c prodCreds) []namedCred {
 	return []namedCred{
 		{"basic", c.basic()},
 		{"token", c.bearer()},
+		{"jwt", c.jwtCred()},
 	}
 }
 

@@ -35,17 +35,18 @@ const (
 )
 
 // TestProdReloadUnderLoad reloads a gateway's config 30 times with the
-// binary's `caddy reload` while keep-alive clients send valid Basic and
-// token requests, next to a plain reverse_proxy gateway reloaded the same
-// way under the same load:
+// binary's `caddy reload` while keep-alive clients send valid Basic,
+// static token and JWT requests, next to a plain reverse_proxy gateway
+// reloaded the same way under the same load:
 //   - no valid request gets an error status; transport errors are only
 //     keep-alive connections the server closed, and are counted for both;
 //   - right after each reload returns, a new connection sees the new
 //     config: its added credentials pass, the removed ones get 401, its
-//     changed realm is in the challenge;
+//     changed realm is in the challenge, the JWT passes its new verifier;
 //   - afterwards the goroutine count and the heap come back to their
-//     level: a Cleanup that left a watcher running (and its config in
-//     memory) fails here.
+//     level: a Cleanup that left a watcher running (a credential file's,
+//     or the JWT verifier's secret file watch) and its config in memory
+//     fails here (each config's verifier starts a watch of its own).
 func TestProdReloadUnderLoad(t *testing.T) {
 	creds := newProdCreds(t, reloadFill)
 	d := chromaDirect(t)
@@ -129,7 +130,8 @@ func levelOf(t *testing.T, g *prodGateway) level {
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // reloadAuthLines is config i of the reloads: the htpasswd file with bob
-// in even configs, a static token of its own, and options that change.
+// in even configs, a static token of its own, the jwt block, and options
+// that change (the jwt block's leeway among them).
 func reloadAuthLines(c prodCreds, extra []string, i int) string {
 	htpasswd := c.htpasswd
 	if i%2 == 0 && i > 0 {
@@ -144,7 +146,9 @@ func reloadAuthLines(c prodCreds, extra []string, i int) string {
 		failures_per_minute %s
 		cache_size %d
 		reload_interval %ds
-	}`, htpasswd, c.tokenFile, extra[i], i, failures, 1000*(1+i%2), 1+i%2)
+%s
+	}`, htpasswd, c.tokenFile, extra[i], i, failures, 1000*(1+i%2), 1+i%2,
+		jwtLines(c, fmt.Sprintf("leeway %ds", i%3)))
 }
 
 // reloadPlainLines is config i of the plain gateway: a header that
@@ -212,6 +216,7 @@ func checkReloaded(t *testing.T, fresh *http.Client, g *prodGateway, c prodCreds
 		bob = http.StatusOK
 	}
 	require.Equal(t, bob, code(c.bobCred()), "reload %d: bob, added in even configs, removed in odd ones", i)
+	require.Equal(t, http.StatusOK, code(c.jwtCred()), "reload %d: the JWT, by the config's own verifier", i)
 	status, hdr := probeNew(t, fresh, url, credential{})
 	require.Equal(t, http.StatusUnauthorized, status)
 	require.Contains(t, hdr.Get("WWW-Authenticate"), fmt.Sprintf("realm=%q", "Chroma-"+strconv.Itoa(i)), "reload %d: its realm", i)

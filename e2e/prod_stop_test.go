@@ -16,18 +16,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// slowUpstream is a tiny HTTP server in place of Chroma: /slow answers only
-// when the test releases it, so requests are in flight for as long as the
-// test decides (deterministic, no sleeps); every other path answers at once.
+// slowUpstream is a tiny HTTP server in place of Chroma: a request with
+// the query ?slow (on a Chroma route, which a credential scoped to the
+// default tenant and database may call) answers only when the test
+// releases it, so requests are in flight for as long as the test decides
+// (deterministic, no sleeps); every other request answers at once.
 type slowUpstream struct {
 	addr    string
-	arrived chan struct{} // one value per /slow request that came in
-	release chan struct{} // closed by open: /slow requests answer
+	arrived chan struct{} // one value per slow request that came in
+	release chan struct{} // closed by open: slow requests answer
 	once    sync.Once
-	served  atomic.Int64 // /slow answers written
+	served  atomic.Int64 // slow answers written
 }
 
-// open lets the /slow requests answer.
+// open lets the slow requests answer.
 func (u *slowUpstream) open() { u.once.Do(func() { close(u.release) }) }
 
 func startSlowUpstream(t *testing.T) *slowUpstream {
@@ -38,7 +40,7 @@ func startSlowUpstream(t *testing.T) *slowUpstream {
 	u.addr = ln.Addr().String()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path != "/slow" {
+		if !r.URL.Query().Has("slow") {
 			_, _ = w.Write([]byte(`{"fast":true}`))
 			return
 		}
@@ -72,7 +74,8 @@ func TestProdGracefulStop(t *testing.T) {
 		basic %s
 		token_file %s
 		failures_per_minute off
-	}`, creds.htpasswd, creds.tokenFile)})
+%s
+	}`, creds.htpasswd, creds.tokenFile, jwtLines(creds))})
 
 	fast := g.url + "/api/v2/tenants/default_tenant/databases/default_database/collections_count"
 	cs := prodLoadCreds(creds)
@@ -80,7 +83,7 @@ func TestProdGracefulStop(t *testing.T) {
 		workers: 3, max: 20000, limit: 30 * time.Second, refusedOK: true,
 		client: keepAliveClients(t, g.caRoot),
 		next: func(_ int, i int64) loadReq {
-			if i%3 == 0 {
+			if i%4 == 0 { // 4 and the 3 credentials are coprime: each one is sent
 				return loadReq{kind: "none", method: http.MethodGet, url: fast, want: []int{http.StatusUnauthorized}}
 			}
 			nc := cs[int(i)%len(cs)]
@@ -122,9 +125,16 @@ func TestProdGracefulStop(t *testing.T) {
 	stats := l.stop()
 	t.Logf("load through SIGTERM: %s", stats.summary())
 	stats.requireClean(t, "load through SIGTERM")
-	assert.Positive(t, stats.refused["none"]+stats.refused["basic"]+stats.refused["token"], "the load met the closed listener")
+	assert.Positive(t, sum(stats.refused), "the load met the closed listener")
+	for _, nc := range cs {
+		assert.Positive(t, stats.count(nc.kind, http.StatusOK), "%s requests answered 200 before the stop", nc.kind)
+	}
 	assert.EqualValues(t, inFlight, up.served.Load())
 }
+
+// slowPath is a count of the default database's collections, held by the
+// slow upstream.
+const slowPath = "/api/v2/tenants/default_tenant/databases/default_database/collections_count?slow"
 
 // slowAnswer is how a request to the held upstream ended.
 type slowAnswer struct {
@@ -133,7 +143,7 @@ type slowAnswer struct {
 	err    error
 }
 
-// slowRequests sends n valid requests to the held /slow route, each on a
+// slowRequests sends n valid requests held upstream (?slow), each on a
 // connection of its own, and returns once all are in flight upstream.
 func slowRequests(t *testing.T, g *prodGateway, up *slowUpstream, creds []namedCred, n int) <-chan slowAnswer {
 	t.Helper()
@@ -144,7 +154,7 @@ func slowRequests(t *testing.T, g *prodGateway, up *slowUpstream, creds []namedC
 		client.Timeout = 30 * time.Second
 		cred := creds[i%len(creds)].cred
 		go func() {
-			status, body, err := send(context.Background(), client, loadReq{method: http.MethodGet, url: g.url + "/slow", cred: cred})
+			status, body, err := send(context.Background(), client, loadReq{method: http.MethodGet, url: g.url + slowPath, cred: cred})
 			answers <- slowAnswer{status, string(body), err}
 		}()
 	}
@@ -171,7 +181,7 @@ func newConnsUntilRefused(t *testing.T, g *prodGateway, creds prodCreds) int {
 		for _, c := range []struct {
 			cred credential
 			want int
-		}{{credential{}, http.StatusUnauthorized}, {creds.bearer(), http.StatusOK}} {
+		}{{credential{}, http.StatusUnauthorized}, {creds.bearer(), http.StatusOK}, {creds.jwtCred(), http.StatusOK}} {
 			status, _, err := send(t.Context(), fresh, loadReq{method: http.MethodGet, url: url, cred: c.cred})
 			if errors.Is(err, syscall.ECONNREFUSED) {
 				return n
