@@ -101,7 +101,11 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >>"$RUN/apt.log" 2>&1
 }
 # why_missing TOOL: why TOOL is not here, for skipped.tsv.
-why_missing() { echo "$1 is not installed and apt-get could not install it: $(tail -n 1 "$RUN/apt.log" 2>/dev/null)"; }
+why_missing() {
+	local last
+	last=$(grep -v '^[[:space:]]*$' "$RUN/apt.log" 2>/dev/null | tail -n 1 || true)
+	echo "$1 is not on PATH, and apt-get did not put it there${last:+: $last}"
+}
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx)

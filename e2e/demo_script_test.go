@@ -70,42 +70,8 @@ func TestRunDemo(t *testing.T) {
 		got, err := c.CombinedOutput()
 		return string(got), err
 	}
-	const status = ` --silent --show-error --write-out '\n%{http_code}'`
-
-	// The two curl lines: the collections with the demo credentials (200,
-	// a JSON list), and without them 401 with Chroma's body.
-	basic := printedLine(t, out, `Try:`)
-	require.Contains(t, basic, "-u 'admin:admin:secret'")
-	for _, line := range []string{basic, printedLine(t, out, `or:`)} {
-		got, err := sh(line + status)
-		require.NoError(t, err, "%s: %s", line, got)
-		assert.Regexp(t, `^\[.*\]\n200$`, got, line)
-	}
-	got, err := sh(strings.Replace(basic, "-u 'admin:admin:secret' ", "", 1) + status)
-	require.NoError(t, err, got)
-	assert.Equal(t, `{"error":"AuthorizationError","message":"Unauthorized"}`+"\n401", got)
-
-	// The client settings, with each printed client command: they work;
-	// with a wrong password the same client is refused with a 401.
-	settings := regexp.MustCompile(`(?m)^ +export .*$`).FindAllString(out, -1)
-	require.Len(t, settings, 2, "two export lines")
-	assert.Contains(t, settings[0], "NODE_EXTRA_CA_CERTS="+caRoot)
-	run := regexp.MustCompile(`(?m)^  then run:\n((?: {4}\S.*\n)+)`).FindStringSubmatch(out)
-	require.Len(t, run, 2, "client commands after 'then run:'")
-	clients := strings.Split(strings.TrimSpace(run[1]), "\n")
-	require.Len(t, clients, 2)
-	for _, client := range clients {
-		client = strings.TrimSpace(client)
-		got, err := sh(strings.Join(settings, "\n") + "\n" + client)
-		require.NoError(t, err, "%s: %s", client, got)
-		assert.Contains(t, got, "nearest: cats", client)
-		assert.Contains(t, got, "count: 2", client)
-		assert.Contains(t, got, "deleted: demo", client)
-
-		got, err = sh(strings.Join(settings, "\n") + "\nexport CHROMA_PASSWORD=wrong\n" + client)
-		require.Error(t, err, "%s with a wrong password: %s", client, got)
-		assert.Regexp(t, `401|Unauthorized|AuthorizationError`, got, client)
-	}
+	checkPrintedCurl(t, out, sh)
+	checkPrintedClients(t, out, caRoot, sh)
 
 	// Ctrl-C: the terminal sends SIGINT to the foreground process group,
 	// make and the script (whose children run in sessions of their own, so
@@ -119,6 +85,51 @@ func TestRunDemo(t *testing.T) {
 	for _, port := range []int{chromaPort, gatewayPort} {
 		assert.Eventually(t, func() bool { return !listening(port) }, 10*time.Second, 100*time.Millisecond,
 			"nothing listens on %d after Ctrl-C", port)
+	}
+}
+
+// checkPrintedCurl runs the demo's two curl lines: the collections with
+// the demo credentials (200, a JSON list), and the first one without its
+// credentials: 401 with Chroma's body.
+func checkPrintedCurl(t *testing.T, out string, sh func(string) (string, error)) {
+	t.Helper()
+	const status = ` --silent --show-error --write-out '\n%{http_code}'`
+	basic := printedLine(t, out, `Try:`)
+	require.Contains(t, basic, "-u 'admin:admin:secret'")
+	for _, line := range []string{basic, printedLine(t, out, `or:`)} {
+		got, err := sh(line + status)
+		require.NoError(t, err, "%s: %s", line, got)
+		assert.Regexp(t, `^\[.*\]\n200$`, got, line)
+	}
+	got, err := sh(strings.Replace(basic, "-u 'admin:admin:secret' ", "", 1) + status)
+	require.NoError(t, err, got)
+	assert.Equal(t, `{"error":"AuthorizationError","message":"Unauthorized"}`+"\n401", got)
+}
+
+// checkPrintedClients runs each printed client command with the printed
+// settings: it works; with a wrong password the same client is refused
+// with a 401.
+func checkPrintedClients(t *testing.T, out, caRoot string, sh func(string) (string, error)) {
+	t.Helper()
+	settings := regexp.MustCompile(`(?m)^ +export .*$`).FindAllString(out, -1)
+	require.Len(t, settings, 2, "two export lines")
+	assert.Contains(t, settings[0], "NODE_EXTRA_CA_CERTS="+caRoot)
+	run := regexp.MustCompile(`(?m)^  then run:\n((?: {4}\S.*\n)+)`).FindStringSubmatch(out)
+	require.Len(t, run, 2, "client commands after 'then run:'")
+	clients := strings.Split(strings.TrimSpace(run[1]), "\n")
+	require.Len(t, clients, 2)
+	exports := strings.Join(settings, "\n") + "\n"
+	for _, client := range clients {
+		client = strings.TrimSpace(client)
+		got, err := sh(exports + client)
+		require.NoError(t, err, "%s: %s", client, got)
+		assert.Contains(t, got, "nearest: cats", client)
+		assert.Contains(t, got, "count: 2", client)
+		assert.Contains(t, got, "deleted: demo", client)
+
+		got, err = sh(exports + "export CHROMA_PASSWORD=wrong\n" + client)
+		require.Error(t, err, "%s with a wrong password: %s", client, got)
+		assert.Regexp(t, `401|Unauthorized|AuthorizationError`, got, client)
 	}
 }
 

@@ -44,22 +44,33 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
-func setUpSuite() (*suiteEnv, error) {
+// setUpSuite builds the gateway while it installs the npm packages and
+// starts Chroma: the build is CPU, npm ci and Chroma's start mostly wait.
+func setUpSuite() (s *suiteEnv, err error) {
 	e2eDir, err := os.Getwd() // go test runs in the package folder
 	if err != nil {
 		return nil, err
 	}
-	s := &suiteEnv{e2eDir: e2eDir, repoRoot: filepath.Dir(e2eDir)}
+	s = &suiteEnv{e2eDir: e2eDir, repoRoot: filepath.Dir(e2eDir)}
 	if s.tmp, err = os.MkdirTemp("", "chroma-auth-e2e-"); err != nil {
 		return nil, err
 	}
+	var buildErr error
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		s.gatewayBin, buildErr = buildGateway(s.repoRoot, s.tmp)
+	}()
+	defer func() {
+		<-built // also on failure: the build writes into s.tmp
+		if err == nil {
+			err = buildErr
+		}
+	}()
 	if err := ensureNodeModules(e2eDir); err != nil {
 		return s, err
 	}
 	if err := nodeVersionOK(); err != nil {
-		return s, err
-	}
-	if s.gatewayBin, err = buildGateway(s.repoRoot, s.tmp); err != nil {
 		return s, err
 	}
 	if s.creds, err = newTestCredentials(filepath.Join(s.tmp, "creds")); err != nil {

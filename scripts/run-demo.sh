@@ -95,7 +95,7 @@ Chroma $(curl --silent --cacert "$ca_root" "$url/api/v2/version") is running beh
   or:       curl --cacert $q_ca -H 'Authorization: Bearer $token' $collections
   Without credentials you get 401 {"error":"AuthorizationError","message":"Unauthorized"}.
 
-  Clients (examples/clients) read these settings; in another terminal, in $(printf %q "$root"):
+  Clients (examples/clients) read these settings; in another terminal, from $(printf %q "$root"):
     export CHROMA_URL=$url CHROMA_CA_CERT=$q_ca NODE_EXTRA_CA_CERTS=$q_ca
     export CHROMA_USER=admin CHROMA_PASSWORD='admin:secret'
   then run:
