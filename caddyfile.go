@@ -74,87 +74,21 @@ func (m *ChromaAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 // unmarshalOption reads one option; the dispenser is on its name.
 func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
-	name := d.Val()
-	args := d.RemainingArgs()
-	one := func() (string, error) {
-		if len(args) != 1 {
-			return "", d.Errf("chroma_auth: %s takes exactly one argument", name)
-		}
-		return args[0], nil
-	}
-	some := func() ([]string, error) {
-		if len(args) == 0 {
-			return nil, d.Errf("chroma_auth: %s needs at least one argument", name)
-		}
-		return args, nil
-	}
-	none := func() error {
-		if len(args) != 0 {
-			return d.Errf("chroma_auth: %s takes no arguments", name)
-		}
-		return nil
-	}
-	count := func() (int, error) {
-		v, err := one()
-		if err != nil {
-			return 0, err
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return 0, d.Errf("chroma_auth: %s wants a whole number, got %q", name, v)
-		}
-		return n, nil
+	a := optionArgs{d: d, name: d.Val(), args: d.RemainingArgs()}
+	if handled, err := m.unmarshalCredentialOption(a); handled {
+		return err
 	}
 	var err error
-	switch name {
-	case "basic", "htpasswd":
-		if m.HtpasswdFile != "" {
-			return d.Errf("chroma_auth: basic given twice")
-		}
-		m.HtpasswdFile, err = one()
-	case "users_file":
-		m.UsersFile, err = one()
-	case "collection_name_ttl":
-		var v string
-		if v, err = one(); err != nil {
-			break
-		}
-		dur, perr := caddy.ParseDuration(v)
-		if perr != nil || dur <= 0 {
-			return d.Errf("chroma_auth: collection_name_ttl wants a duration such as 10s; got %q", v)
-		}
-		m.CollectionNameTTL = caddy.Duration(dur)
-	case "unlisted_users":
-		if m.UnlistedUsers, err = one(); err == nil && !validUnlisted(m.UnlistedUsers) {
-			return d.Errf("chroma_auth: unlisted_users wants all or deny; got %q", m.UnlistedUsers)
-		}
-	case "token":
-		var toks []string
-		toks, err = some()
-		m.Tokens = append(m.Tokens, toks...)
-	case "token_file":
-		var files []string
-		files, err = some()
-		m.TokenFiles = append(m.TokenFiles, files...)
-	case "keys_file":
-		if m.KeysFile != "" {
-			return d.Errf("chroma_auth: keys_file given twice")
-		}
-		m.KeysFile, err = one()
-	case "audit":
-		if m.Audit != nil {
-			return d.Errf("chroma_auth: audit given twice")
-		}
-		m.Audit, err = unmarshalAudit(d, args)
+	switch a.name {
 	case "token_header":
-		if m.TokenHeader, err = one(); err == nil {
+		if m.TokenHeader, err = a.one(); err == nil {
 			if _, herr := canonicalTokenHeader(m.TokenHeader); herr != nil {
 				return d.Err(herr.Error())
 			}
 		}
 	case "public":
 		var paths []string
-		if paths, err = some(); err == nil {
+		if paths, err = a.some(); err == nil {
 			for _, p := range paths {
 				if perr := checkPublicPath(p); perr != nil {
 					return d.Err(perr.Error())
@@ -163,53 +97,144 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 			m.Public = append(m.Public, paths...)
 		}
 	case "no_default_public":
-		m.NoDefaultPublic, err = true, none()
+		m.NoDefaultPublic, err = true, a.none()
 	case "forward_credentials":
-		m.ForwardCredentials, err = true, none()
+		m.ForwardCredentials, err = true, a.none()
 	case "realm":
-		m.Realm, err = one()
+		m.Realm, err = a.one()
 	case "authz", "authz_file":
-		m.AuthzFile, err = one()
+		m.AuthzFile, err = a.one()
+	case "audit":
+		if m.Audit != nil {
+			return d.Errf("chroma_auth: audit given twice")
+		}
+		m.Audit, err = unmarshalAudit(d, a.args)
 	case "failures_per_minute":
-		if len(args) == 1 && args[0] == "off" {
+		if len(a.args) == 1 && a.args[0] == "off" {
 			m.FailuresPerMinute = -1
 			break
 		}
-		m.FailuresPerMinute, err = count()
+		m.FailuresPerMinute, err = a.count()
 	case "reload_interval":
-		var v string
-		if v, err = one(); err != nil {
-			break
-		}
-		if v == "off" {
-			m.ReloadInterval = -1
-			break
-		}
-		dur, perr := caddy.ParseDuration(v)
-		if perr != nil || dur <= 0 {
-			return d.Errf("chroma_auth: reload_interval wants a duration such as 2s, or off; got %q", v)
-		}
-		m.ReloadInterval = caddy.Duration(dur)
+		m.ReloadInterval, err = a.duration(true, "2s")
+	case "collection_name_ttl":
+		m.CollectionNameTTL, err = a.duration(false, "10s")
 	case "no_singleton_overwrite":
-		m.NoSingletonOverwrite, err = true, none()
+		m.NoSingletonOverwrite, err = true, a.none()
+	case "cache_size":
+		m.CacheSize, err = a.count()
+	case "max_concurrent_bcrypt":
+		m.MaxConcurrentBcrypt, err = a.count()
+	default:
+		return d.Errf("chroma_auth: unknown subdirective %q", a.name)
+	}
+	return err
+}
+
+// unmarshalCredentialOption reads the options that say where credentials
+// come from; handled is false for any other option.
+func (m *ChromaAuth) unmarshalCredentialOption(a optionArgs) (handled bool, err error) {
+	d := a.d
+	switch a.name {
+	case "basic", "htpasswd":
+		if m.HtpasswdFile != "" {
+			return true, d.Errf("chroma_auth: basic given twice")
+		}
+		m.HtpasswdFile, err = a.one()
+	case "users_file":
+		m.UsersFile, err = a.one()
+	case "unlisted_users":
+		if m.UnlistedUsers, err = a.one(); err == nil && !validUnlisted(m.UnlistedUsers) {
+			return true, d.Errf("chroma_auth: unlisted_users wants all or deny; got %q", m.UnlistedUsers)
+		}
+	case "token":
+		var toks []string
+		toks, err = a.some()
+		m.Tokens = append(m.Tokens, toks...)
+	case "token_file":
+		var files []string
+		files, err = a.some()
+		m.TokenFiles = append(m.TokenFiles, files...)
+	case "keys_file":
+		if m.KeysFile != "" {
+			return true, d.Errf("chroma_auth: keys_file given twice")
+		}
+		m.KeysFile, err = a.one()
 	case "jwt":
-		if len(args) != 0 {
-			return d.Err("chroma_auth: jwt takes a block, no arguments")
+		if len(a.args) != 0 {
+			return true, d.Err("chroma_auth: jwt takes a block, no arguments")
 		}
 		if m.JWT == nil {
 			m.JWT = new(JWTConfig)
 		}
 		err = unmarshalJWT(d, m.JWT)
 	case "from_env":
-		m.FromEnv, err = true, none()
-	case "cache_size":
-		m.CacheSize, err = count()
-	case "max_concurrent_bcrypt":
-		m.MaxConcurrentBcrypt, err = count()
+		m.FromEnv, err = true, a.none()
 	default:
-		return d.Errf("chroma_auth: unknown subdirective %q", name)
+		return false, nil
 	}
-	return err
+	return true, err
+}
+
+// optionArgs are the arguments of one option, with the checks of their
+// number and form; errors name the option and its line.
+type optionArgs struct {
+	d    *caddyfile.Dispenser
+	name string
+	args []string
+}
+
+func (a optionArgs) one() (string, error) {
+	if len(a.args) != 1 {
+		return "", a.d.Errf("chroma_auth: %s takes exactly one argument", a.name)
+	}
+	return a.args[0], nil
+}
+
+func (a optionArgs) some() ([]string, error) {
+	if len(a.args) == 0 {
+		return nil, a.d.Errf("chroma_auth: %s needs at least one argument", a.name)
+	}
+	return a.args, nil
+}
+
+func (a optionArgs) none() error {
+	if len(a.args) != 0 {
+		return a.d.Errf("chroma_auth: %s takes no arguments", a.name)
+	}
+	return nil
+}
+
+func (a optionArgs) count() (int, error) {
+	v, err := a.one()
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, a.d.Errf("chroma_auth: %s wants a whole number, got %q", a.name, v)
+	}
+	return n, nil
+}
+
+// duration reads a positive duration, or "off" (-1) where off is allowed.
+func (a optionArgs) duration(off bool, example string) (caddy.Duration, error) {
+	v, err := a.one()
+	if err != nil {
+		return 0, err
+	}
+	if off && v == "off" {
+		return -1, nil
+	}
+	dur, perr := caddy.ParseDuration(v)
+	if perr != nil || dur <= 0 {
+		want := "a duration such as " + example
+		if off {
+			want += ", or off"
+		}
+		return 0, a.d.Errf("chroma_auth: %s wants %s; got %q", a.name, want, v)
+	}
+	return caddy.Duration(dur), nil
 }
 
 // Interface guard
