@@ -239,7 +239,7 @@ type chromaInstance struct {
 	starts int
 }
 
-// startOwnChroma runs a Chroma of the test's own with CORS allowed for
+// startCoreChroma runs a Chroma of the test's own with CORS allowed for
 // corsOrigin ("" for none).
 func startCoreChroma(t *testing.T, corsOrigin string) *chromaInstance {
 	t.Helper()
