@@ -78,3 +78,19 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	}
 	return nil
 }
+
+// withFileLock runs fn, an edit of the file at path, under a lock of the
+// directory of the file (of its target, when path is a link), so that two
+// edits at once both keep their change.
+func withFileLock(path string, fn func() error) error {
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved
+	}
+	unlock, err := lockDir(filepath.Dir(target))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
+}

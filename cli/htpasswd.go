@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -82,23 +81,16 @@ func readHtpasswd(path string, mustExist bool) (*htFile, error) {
 // editHtpasswd runs an edit of the htpasswd file at path under a lock of
 // its directory: read, change, write.
 func editHtpasswd(path string, mustExist bool, edit func(f *htFile) error) error {
-	target := path
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		target = resolved
-	}
-	unlock, err := lockDir(filepath.Dir(target))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	f, err := readHtpasswd(path, mustExist)
-	if err != nil {
-		return err
-	}
-	if err := edit(f); err != nil {
-		return err
-	}
-	return f.write()
+	return withFileLock(path, func() error {
+		f, err := readHtpasswd(path, mustExist)
+		if err != nil {
+			return err
+		}
+		if err := edit(f); err != nil {
+			return err
+		}
+		return f.write()
+	})
 }
 
 // lineUser returns the user of an entry line, reading it the way

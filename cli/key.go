@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -316,25 +315,18 @@ func (f *keysFile) remove(i int) {
 // checks the result with the gateway's parser and replaces the file
 // atomically.
 func editKeys(path string, mustExist bool, edit func(f *keysFile) error) error {
-	target := path
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		target = resolved
-	}
-	unlock, err := lockDir(filepath.Dir(target))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	f, err := loadKeysFile(path, mustExist)
-	if err != nil {
-		return err
-	}
-	if err := edit(f); err != nil {
-		return err
-	}
-	data := []byte(strings.Join(f.lines, ""))
-	if _, err := providers.ParseKeys(path, data); err != nil {
-		return fmt.Errorf("internal error: the edited file would not load, not writing it: %w", err)
-	}
-	return WriteFileAtomic(path, data)
+	return withFileLock(path, func() error {
+		f, err := loadKeysFile(path, mustExist)
+		if err != nil {
+			return err
+		}
+		if err := edit(f); err != nil {
+			return err
+		}
+		data := []byte(strings.Join(f.lines, ""))
+		if _, err := providers.ParseKeys(path, data); err != nil {
+			return fmt.Errorf("internal error: the edited file would not load, not writing it: %w", err)
+		}
+		return WriteFileAtomic(path, data)
+	})
 }
