@@ -3,6 +3,7 @@ package authz
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 )
 
 // Collection is one collection of an upstream answer: what the gateway
@@ -16,28 +17,44 @@ type Collection struct {
 }
 
 // ParseCollections reads an upstream answer holding a collection or a
-// list of them. ok is false when it is neither.
+// list of them. ok is false when it is neither. Each collection's Raw is
+// a slice of body (which must not change afterwards): one pass of the
+// decoder per collection, no copy.
 func ParseCollections(body []byte) ([]Collection, bool) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, false
 	}
-	var raws []json.RawMessage
-	if trimmed[0] == '[' {
-		if json.Unmarshal(trimmed, &raws) != nil {
-			return nil, false
-		}
-	} else {
-		raws = []json.RawMessage{trimmed}
-	}
-	out := make([]Collection, 0, len(raws))
-	for _, raw := range raws {
+	if trimmed[0] != '[' {
 		var c Collection
-		if json.Unmarshal(raw, &c) != nil {
+		if json.Unmarshal(trimmed, &c) != nil {
 			return nil, false
 		}
-		c.Raw = raw
+		c.Raw = trimmed
+		return []Collection{c}, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return nil, false
+	}
+	var out []Collection
+	for dec.More() {
+		start := dec.InputOffset()
+		var c Collection
+		if dec.Decode(&c) != nil {
+			return nil, false
+		}
+		c.Raw = bytes.TrimLeft(trimmed[start:dec.InputOffset()], " \t\r\n,")
 		out = append(out, c)
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim(']') {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	if out == nil {
+		out = []Collection{}
 	}
 	return out, true
 }

@@ -69,14 +69,15 @@ func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id 
 	asked := time.Now()
 	if !v.noByID.Load() {
 		key := "id\x00" + tenant + "\x00" + database + "\x00" + id
-		res, err := v.shared(ctx, key, func(ctx context.Context) (any, error) {
-			return f.ByID(ctx, tenant, database, id)
+		_, err := v.shared(ctx, key, func(ctx context.Context) (any, error) {
+			supported, err := f.ByID(ctx, tenant, database, id)
+			if err == nil && !supported {
+				v.noByID.Store(true) // before the flight ends: its waiters list
+			}
+			return supported, err
 		})
 		if err != nil {
 			return Owner{}, err
-		}
-		if supported, _ := res.(bool); !supported {
-			v.noByID.Store(true)
 		}
 	}
 	if v.noByID.Load() {
