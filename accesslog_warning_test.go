@@ -94,10 +94,7 @@ func TestRecommendedFilterKeepsTokensOutOfLogs(t *testing.T) {
 			global := fmt.Sprintf("\tlog default {\n\t\toutput file %s\n%s\n\t}", mainLog, format)
 			site := fmt.Sprintf("\tlog {\n\t\toutput file %s\n%s\n\t}", accessLog, format)
 			port := freePort(t)
-			require.NoError(t, loadCaddyfile(tokenSite(port, global, site, fmt.Sprintf("127.0.0.1:%d", freePort(t)))))
-			t.Cleanup(func() { _ = caddy.Stop() })
-			g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-			waitListening(t, g.Addr)
+			g := serveConfig(t, port, tokenSite(port, global, site, fmt.Sprintf("127.0.0.1:%d", freePort(t))))
 			resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"X-Chroma-Token": "tok-SECRET-1"})
 			require.Equal(t, 502, resp.StatusCode, "Chroma is down: Caddy's error log records the request")
 			require.NoError(t, caddy.Stop())

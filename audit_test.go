@@ -18,7 +18,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -273,10 +272,7 @@ http://127.0.0.1:%d {
 	respond "ok"
 }
 `, auditFile, port, keysFile)
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 	resp, _ := g.do(t, "GET", "/api/v2/tenants/t/databases/d/collections", map[string]string{"Authorization": "Bearer " + keys[0]})
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", nil)

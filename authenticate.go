@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -24,7 +25,7 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 	c, reason := h.extract(r, creds)
 	if reason != "" {
 		if reason != reasonMissing && h.limiter != nil {
-			h.limiter.fail(clientKey(clientIP(r)), h.limiter.clock(), nil)
+			h.limiter.fail(authz.ClientKey(clientIP(r)), h.limiter.clock(), nil)
 		}
 		return nil, reason, 0
 	}
@@ -32,7 +33,7 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 		id, reason, retry, _ := h.checkCredential(r, creds, c)
 		return id, reason, retry
 	}
-	addr, d := clientKey(clientIP(r)), h.limiter.digest(c)
+	addr, d := authz.ClientKey(clientIP(r)), h.limiter.digest(c)
 	if h.limiter.knows(addr, d) {
 		id, reason, retry, wrong := h.checkCredential(r, creds, c)
 		if wrong {

@@ -223,10 +223,7 @@ func TestUsersAndAuthzFilesReload(t *testing.T) {
 	port := freePort(t)
 	cfg := strings.Replace(caddyfileSite(port, fmt.Sprintf("\tchroma_auth {\n\t\tbasic %s\n\t\tusers_file %s\n\t\tauthz %s\n\t\treload_interval 20ms\n\t}\n%s", ht, users, rbac, proxyTo(up))),
 		"level ERROR", "output file "+logFile+"\n\t\tlevel ERROR", 1)
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 	alice := map[string]string{"Authorization": basicHeader("alice", "pw")}
 	status := func(path string) func() int {
 		return func() int {

@@ -56,10 +56,7 @@ func TestLiveReload(t *testing.T) {
 	port := freePort(t)
 	cfg := strings.Replace(caddyfileSite(port, fmt.Sprintf("\tchroma_auth {\n\t\tbasic %s\n\t\ttoken_file %s\n\t\treload_interval 50ms\n\t\tfailures_per_minute off\n\t}\n%s", ht, tokens, proxyTo(up))),
 		"level ERROR", "output file "+logFile+"\n\t\tlevel ERROR", 1)
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 	status := func(hdr map[string]string) int {
 		resp, _ := g.do(t, "GET", "/api/v2/tenants/t", hdr)
 		return resp.StatusCode
@@ -116,10 +113,7 @@ func TestCaddyReloadSwapsConfig(t *testing.T) {
 	port := freePort(t)
 	dir := t.TempDir()
 	ht := writeHtpasswd(t, dir, map[string]string{"alice": "alicepw"})
-	require.NoError(t, loadCaddyfile(caddyfileSite(port, fmt.Sprintf("\tchroma_auth basic %s\n%s", ht, proxyTo(up)))))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, caddyfileSite(port, fmt.Sprintf("\tchroma_auth basic %s\n%s", ht, proxyTo(up))))
 	resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": basicHeader("alice", "alicepw")})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
@@ -177,10 +171,7 @@ http://127.0.0.1:%d {
 	reverse_proxy %s
 }
 `, logFile, port, accessFile, ht, strings.TrimPrefix(up.URL, "http://"))
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 
 	for _, hdr := range []map[string]string{
 		{"Authorization": basicHeader("alice", "alice-SECRET-pw")},

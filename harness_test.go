@@ -197,7 +197,14 @@ func loadCaddyfile(cfgText string) error {
 func startGateway(t testing.TB, body string) *gateway {
 	t.Helper()
 	port := freePort(t)
-	require.NoError(t, loadCaddyfile(caddyfileSite(port, body)))
+	return serveConfig(t, port, caddyfileSite(port, body))
+}
+
+// serveConfig loads a whole Caddyfile whose site listens on port, stops it
+// at the end of the test, and waits until it listens.
+func serveConfig(t testing.TB, port int, cfg string) *gateway {
+	t.Helper()
+	require.NoError(t, loadCaddyfile(cfg))
 	t.Cleanup(func() { _ = caddy.Stop() })
 	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
 	waitListening(t, g.Addr)

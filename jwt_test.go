@@ -309,10 +309,7 @@ http://127.0.0.1:%d {
 	reverse_proxy %s
 }
 `, logFile, port, jwtTestSecret, strings.TrimPrefix(up.URL, "http://"))
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 
 	expired := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", map[string]any{"exp": time.Now().Add(-time.Hour).Unix()}))
 	badSig := signJWT(t, []byte(strings.Repeat("k", 40)), "HS256", "", jwtClaims("x", nil))

@@ -9,15 +9,29 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 )
 
+// forward sends r on, keeping what the answer teaches the gateway: any
+// caller's rename (collection grants judge requests by id by the name the
+// gateway knows, so a rename it missed would leave a collection renamed
+// out of a grant reachable by id under its old name), and, for a scoped
+// caller, where the collections an answer names live (its next request by
+// such an id then needs no lookup).
+func (h *ChromaAuth) forward(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rt authz.Route, scoped bool) error {
+	switch {
+	case rt.Action == authz.ActionUpdateCollection && rt.NewName != "":
+		return h.serveRename(w, r, next, rt)
+	case scoped && learnsOwners(rt.Action):
+		return h.serveLearning(w, r, next)
+	}
+	return next.ServeHTTP(w, r)
+}
+
 // learnsOwners reports whether the answer to a route names collections
 // with their tenant and database: creating, getting, forking or listing
-// them. The gateway learns from those answers where a collection lives, so
-// a scoped user's next request by the new collection's id needs no listing.
+// them.
 func learnsOwners(action string) bool {
 	switch action {
 	case authz.ActionCreateCollection, authz.ActionGetOrCreateCollection,
-		authz.ActionGetCollection, authz.ActionForkCollection, authz.ActionListCollections,
-		authz.ActionUpdateCollection:
+		authz.ActionGetCollection, authz.ActionForkCollection, authz.ActionListCollections:
 		return true
 	}
 	return false
@@ -29,17 +43,9 @@ const maxLearnBody = 1 << 20
 // learningWriter passes a response through to the client unchanged and
 // keeps a copy of a successful JSON body, up to maxLearnBody.
 type learningWriter struct {
-	*caddyhttp.ResponseWriterWrapper
-	status int
-	body   bytes.Buffer
-	over   bool
-}
-
-func (l *learningWriter) WriteHeader(status int) {
-	if l.status == 0 {
-		l.status = status
-	}
-	l.ResponseWriterWrapper.WriteHeader(status)
+	statusWriter
+	body bytes.Buffer
+	over bool
 }
 
 func (l *learningWriter) Write(p []byte) (int, error) {
@@ -54,39 +60,35 @@ func (l *learningWriter) Write(p []byte) (int, error) {
 			l.body.Write(p)
 		}
 	}
-	return l.ResponseWriterWrapper.Write(p)
+	return l.statusWriter.Write(p)
 }
 
-// serveLearning forwards r and learns collection owners from the answer;
-// a rename that succeeded changes the name the gateway knows, so grants
-// judge the collection by its new name from the next request on.
-func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rt authz.Route) error {
+// serveLearning forwards r and learns collection owners from the answer.
+func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	// These answers are small JSON: ask for them uncompressed, so that they
 	// can be read (the client may still get them compressed by Caddy's own
 	// encode handler, which runs outside this one).
 	r.Header.Del("Accept-Encoding")
-	lw := &learningWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	lw := &learningWriter{statusWriter: statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}}
 	err := next.ServeHTTP(lw, r)
-	ok := lw.status == 0 || (lw.status >= 200 && lw.status < 300)
-	if ok && rt.Action == authz.ActionUpdateCollection && rt.NewName != "" {
-		h.owners.Rename(rt.Collection, rt.NewName)
-	} else if ok && !lw.over && lw.body.Len() > 0 {
+	if succeeded(lw.status) && !lw.over && lw.body.Len() > 0 {
 		h.owners.LearnJSON(lw.body.Bytes())
 	}
 	return err
 }
 
-// serveRename forwards a PUT of a caller whose requests are otherwise not
-// classified (every tenant, database and collection, no RBAC) and, when it
-// is a rename that succeeds, records the collection's new name: collection
-// grants judge other callers' requests by id by the name the gateway
-// knows, so a rename it missed would leave a collection renamed out of a
-// grant reachable by its id under the old name. (Renames made past this
-// gateway still go unseen.)
-func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	rt, err := authz.Classify(r)
-	if err != nil || rt.Action != authz.ActionUpdateCollection || rt.NewName == "" {
-		return next.ServeHTTP(w, r)
+// serveRename forwards a rename and, when it succeeds, records the
+// collection's new name, so grants judge it by that name from the next
+// request on. (Renames made past this gateway are seen within
+// collection_name_ttl.)
+func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rt authz.Route) error {
+	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err := next.ServeHTTP(sw, r)
+	if succeeded(sw.status) {
+		h.owners.Rename(rt.Collection, rt.NewName)
 	}
-	return h.serveLearning(w, r, next, rt)
+	return err
 }
+
+// succeeded tells a 2xx answer (0: nothing written, which Go answers 200).
+func succeeded(status int) bool { return status == 0 || (status >= 200 && status < 300) }

@@ -136,12 +136,6 @@ func isChromaError(body []byte) bool {
 	return json.Unmarshal(body, &e) == nil && e.Error != ""
 }
 
-// jsonError is a body in Chroma's error shape.
-func jsonError(name, message string) []byte {
-	b, _ := json.Marshal(map[string]string{"error": name, "message": message})
-	return b
-}
-
 // bufferWriter catches an internal sub-request's response.
 type bufferWriter struct {
 	header http.Header

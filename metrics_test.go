@@ -11,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/caddyserver/caddy/v2"
 )
 
 // scrape reads one sample from Caddy's admin /metrics.
@@ -41,10 +39,7 @@ func TestMetricsAtTheAdminEndpoint(t *testing.T) {
 	admin := fmt.Sprintf("127.0.0.1:%d", adminPort)
 	cfg := strings.Replace(caddyfileSite(port, fmt.Sprintf("\tchroma_auth {\n\t\tbasic %s\n\t\tfailures_per_minute 2\n\t}\n%s", ht, proxyTo(up))),
 		"admin off", "admin "+admin, 1)
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 
 	series := map[string]string{
 		"allowed":  `caddy_chroma_auth_requests_total{result="allowed"}`,
@@ -98,10 +93,7 @@ func TestMetricsForbiddenMalformedAmbiguous(t *testing.T) {
 	admin := fmt.Sprintf("127.0.0.1:%d", adminPort)
 	cfg := strings.Replace(caddyfileSite(port, fmt.Sprintf("\tchroma_auth {\n\t\tbasic %s\n\t\tusers_file %s\n\t\ttoken_header X-Chroma-Token\n\t}\n%s", ht, users, proxyTo(up))),
 		"admin off", "admin "+admin, 1)
-	require.NoError(t, loadCaddyfile(cfg))
-	t.Cleanup(func() { _ = caddy.Stop() })
-	g := &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	waitListening(t, g.Addr)
+	g := serveConfig(t, port, cfg)
 
 	series := map[string]string{
 		"forbidden":        `caddy_chroma_auth_requests_total{result="forbidden"}`,

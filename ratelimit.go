@@ -8,8 +8,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-
-	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 )
 
 // DefaultFailuresPerMinute is how many failed credential checks a client
@@ -102,10 +100,6 @@ func (l *failureLimiter) clock() time.Time {
 	}
 	return l.now()
 }
-
-// clientKey is the address failures are counted against (see
-// authz.ClientKey, where it is unit- and fuzz-tested without Caddy).
-func clientKey(ip string) netip.Addr { return authz.ClientKey(ip) }
 
 // digestStack is the credential length digested without allocating.
 const digestStack = 1024

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -15,7 +16,7 @@ import (
 func TestFailureLimiter(t *testing.T) {
 	l := newFailureLimiter(3)
 	now := time.Unix(1000, 0)
-	a, b := clientKey("1.2.3.4"), clientKey("5.6.7.8")
+	a, b := authz.ClientKey("1.2.3.4"), authz.ClientKey("5.6.7.8")
 	for i := 0; i < 3; i++ {
 		_, ok := l.reserve(a, now)
 		require.True(t, ok, "try %d", i)
@@ -44,7 +45,7 @@ func TestFailureLimiter(t *testing.T) {
 func TestFailureLimiterReleaseAndSuccess(t *testing.T) {
 	l := newFailureLimiter(2)
 	now := time.Unix(1000, 0)
-	a := clientKey("192.0.2.1")
+	a := authz.ClientKey("192.0.2.1")
 	good := l.digest(credential{basic: true, user: "alice", pass: "pw"})
 	for i := 0; i < 10; i++ {
 		_, ok := l.reserve(a, now)
@@ -56,7 +57,7 @@ func TestFailureLimiterReleaseAndSuccess(t *testing.T) {
 		}
 	}
 	assert.True(t, l.knows(a, good))
-	assert.False(t, l.knows(clientKey("192.0.2.2"), good), "known per address")
+	assert.False(t, l.knows(authz.ClientKey("192.0.2.2"), good), "known per address")
 	l.fail(a, now, nil)
 	l.fail(a, now, &good)
 	_, ok := l.reserve(a, now)
@@ -93,7 +94,7 @@ func TestClientKey(t *testing.T) {
 		"":                         "invalid IP",
 		"2001:0db8:0001:0002::abc": "2001:db8:1:2::",
 	} {
-		assert.Equal(t, want, clientKey(in).String(), in)
+		assert.Equal(t, want, authz.ClientKey(in).String(), in)
 	}
 }
 
@@ -115,11 +116,11 @@ func TestIPv6CountsByPrefix(t *testing.T) {
 func TestFailureLimiterMemoryIsBounded(t *testing.T) {
 	l := newFailureLimiter(10)
 	now := time.Unix(1000, 0)
-	user := clientKey("192.0.2.200")
+	user := authz.ClientKey("192.0.2.200")
 	_, _ = l.reserve(user, now)
 	l.succeeded(user, l.digest(credential{token: "t"}))
 	for i := 0; i < maxTrackedClients+5000; i++ {
-		l.fail(clientKey(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)), now, nil)
+		l.fail(authz.ClientKey(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)), now, nil)
 	}
 	assert.LessOrEqual(t, l.size(), maxTrackedClients)
 	assert.True(t, l.knows(user, l.digest(credential{token: "t"})), "addresses that only failed go first")
@@ -217,13 +218,13 @@ func TestConcurrentGuessesStayWithinTheLimit(t *testing.T) {
 func BenchmarkLimiterKnown(b *testing.B) {
 	l := newFailureLimiter(60)
 	c := credential{basic: true, user: "alice", pass: "secret"}
-	a := clientKey("192.0.2.1")
+	a := authz.ClientKey("192.0.2.1")
 	_, _ = l.reserve(a, time.Now())
 	l.succeeded(a, l.digest(c))
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if !l.knows(clientKey("192.0.2.1"), l.digest(c)) {
+			if !l.knows(authz.ClientKey("192.0.2.1"), l.digest(c)) {
 				b.Fatal("not known")
 			}
 		}
@@ -232,7 +233,7 @@ func BenchmarkLimiterKnown(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if !l.knows(clientKey("192.0.2.1"), l.digest(c)) {
+				if !l.knows(authz.ClientKey("192.0.2.1"), l.digest(c)) {
 					b.Fatal("not known")
 				}
 			}

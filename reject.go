@@ -72,8 +72,7 @@ func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason
 	h.auditForbid(r, user, reason)
 	countDenied("forbidden")
 	countRequest(resultForbidden)
-	body, _ := json.Marshal(map[string]string{"error": "AuthorizationError", "message": "Forbidden: " + reason})
-	return writeJSON(w, http.StatusForbidden, body)
+	return writeJSON(w, http.StatusForbidden, jsonError("AuthorizationError", "Forbidden: "+reason))
 }
 
 // logDenied records a denial at debug level: who (the authenticated user
@@ -163,4 +162,11 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) error {
 	w.WriteHeader(status)
 	_, err := w.Write(body)
 	return err
+}
+
+// jsonError is a body in Chroma's error shape, for a message that is not
+// a constant.
+func jsonError(name, message string) []byte {
+	b, _ := json.Marshal(map[string]string{"error": name, "message": message})
+	return b
 }
