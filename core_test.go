@@ -183,3 +183,26 @@ func TestCORSPreflightPasses(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a preflight has no body")
 	assert.Len(t, up.requests(), 1, "nothing else reached Chroma")
 }
+
+// Checks that need nothing but the request run first: a by-id request the
+// caller's role already refuses costs no lookup upstream, and one outside
+// the caller's database neither.
+func TestRefusedBeforeAnyLookup(t *testing.T) {
+	up := newUpstream(t)
+	coll := "0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77"
+	up.collections = map[string][]string{"acme/prod": {coll}}
+	dir := t.TempDir()
+	users := writeTestFile(t, dir, "users.yaml", teamUsers)
+	rbac := writeTestFile(t, dir, "rbac.yaml", rbacYAML)
+	g := startGateway(t, fmt.Sprintf("\tchroma_auth {\n\t\ttoken_file %s\n\t\tauthz %s\n\t}\n%s", users, rbac, proxyTo(up)))
+
+	resp, body := g.doBody(t, "POST", "/api/v2/tenants/acme/databases/prod/collections/"+coll+"/add", `{}`, bearer("tok-acme-reader"))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+	resp, body = g.doBody(t, "POST", "/api/v2/tenants/acme/databases/dev/collections/"+coll+"/get", `{}`, bearer("tok-acme-reader"))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+	assert.Empty(t, up.requests(), "no lookup, nothing forwarded")
+
+	resp, body = g.doBody(t, "POST", "/api/v2/tenants/acme/databases/prod/collections/"+coll+"/get", `{}`, bearer("tok-acme-reader"))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.NotEmpty(t, up.requests(), "an allowed request looks the owner up and goes on")
+}

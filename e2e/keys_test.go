@@ -141,6 +141,32 @@ func TestAPIKeys(t *testing.T) {
 		assert.JSONEq(t, fmt.Sprintf(`{"user_id":"alice","tenant":%q,"databases":["prod"]}`, acme), body)
 	})
 
+	t.Run("a key's collection grants hold", func(t *testing.T) {
+		docs, billing := uniqueName("kdocs"), uniqueName("kbilling")
+		direct := chromaDirectAt(t, acme, "prod")
+		docsID := direct.createCollection(docs, map[string][]float32{"d1": {1, 0, 0}})
+		billingID := direct.createCollection(billing, map[string][]float32{"b1": {0, 1, 0}})
+		t.Cleanup(func() { direct.deleteCollection(docs); direct.deleteCollection(billing) })
+		reader := credential{kind: credBearer, token: createKeyCLI(t, keys, "--user", "carol", "--tenant", acme, "--databases", "prod", "--collections", docs+"=read")}
+		pollStatus(t, bearer, reader, prodPath+"/"+docs, http.StatusOK) // in force after the next reload
+		for _, c := range []struct {
+			method, path, body string
+			want               int
+		}{
+			{http.MethodPost, prodPath + "/" + docsID + "/get", `{}`, http.StatusOK},
+			{http.MethodPost, prodPath + "/" + docsID + "/add", `{"ids":["x"],"embeddings":[[0,0,1]]}`, http.StatusForbidden},
+			{http.MethodGet, prodPath + "/" + billing, "", http.StatusForbidden},
+			{http.MethodPost, prodPath + "/" + billingID + "/get", `{}`, http.StatusForbidden},
+		} {
+			code, body := keyRequest(t, bearer, reader, c.method, c.path, c.body)
+			assert.Equal(t, c.want, code, "%s %s: %s", c.method, c.path, body)
+		}
+		code, body := keyRequest(t, bearer, reader, http.MethodGet, prodPath, "")
+		require.Equal(t, http.StatusOK, code, body)
+		assert.Contains(t, body, docs)
+		assert.NotContains(t, body, billing, "the listing shows only the key's collections")
+	})
+
 	t.Run("a key of seconds expires, and says so", func(t *testing.T) {
 		short := createKeyCLI(t, keys, "--user", "bob", "--expires", "4s")
 		cred := credential{kind: credBearer, token: short}
