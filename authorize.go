@@ -33,6 +33,11 @@ const nameMaxAge = 10 * time.Second
 // shared lookup upstream.
 func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
+	if t, d, ok := listingWrite(r); ok {
+		// After the write, whatever its answer: a filtered listing made
+		// from now on lists the database again.
+		defer h.listings.Drop(t, d)
+	}
 	h.auditNote(r, vars)
 	scoped := id.Scoped()
 	if pol.rbac == nil && !scoped {

@@ -164,6 +164,7 @@ type ChromaAuth struct {
 	auth        *providers.Authenticator
 	policy      *atomic.Pointer[policy] // the policy in force; see policy
 	owners      *authz.Owners
+	listings    *authz.ListingCache
 	resolver    *authz.Resolver
 	limiter     *failureLimiter
 	stopWatch   func()
@@ -210,6 +211,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	})
 	trackAuthenticator(h.auth, true)
 	h.owners = authz.NewOwners(maxOwners)
+	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
 	perMinute := h.FailuresPerMinute
 	if perMinute == 0 {

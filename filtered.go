@@ -1,14 +1,31 @@
 package chromaauth
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
+
+// listingTTL bounds how old a shared listing may be (listings): a
+// collection created, renamed or deleted past the gateway shows in filtered
+// listings at most this late (never later than collection_name_ttl).
+// Writes through the gateway drop the listing at once.
+const listingTTL = time.Second
+
+// listingTTL is listingTTL, or collection_name_ttl when that is shorter.
+func (h *ChromaAuth) listingTTL() time.Duration {
+	if ttl := time.Duration(h.CollectionNameTTL); ttl > 0 && ttl < listingTTL {
+		return ttl
+	}
+	return listingTTL
+}
 
 // serveFiltered answers a listing (or count) of collections for a caller
 // with collection grants from the collections it may read: the gateway
@@ -21,17 +38,20 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		countRequest(resultDenied)
 		return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", "limit and offset must be non-negative integers"))
 	}
-	var visible []authz.Collection
-	f := &proxyFetcher{h: h, r: r, next: next}
-	err := f.each(r.Context(), rt.Tenant, rt.Database, func(page []authz.Collection) {
-		for _, c := range page {
-			if id.Collections.Level(c.Name) >= providers.LevelRead {
-				visible = append(visible, c)
-			}
-		}
+	all, err := h.listings.Get(r.Context(), rt.Tenant, rt.Database, func(ctx context.Context) ([]authz.Collection, error) {
+		var all []authz.Collection
+		f := &proxyFetcher{h: h, r: r, next: next}
+		err := f.each(ctx, rt.Tenant, rt.Database, func(page []authz.Collection) { all = append(all, page...) })
+		return all, err
 	})
 	if err != nil {
 		return h.refuse(w, r, id, err)
+	}
+	var visible []authz.Collection
+	for _, c := range all {
+		if id.Collections.Level(c.Name) >= providers.LevelRead {
+			visible = append(visible, c)
+		}
 	}
 	countRequest(resultAllowed)
 	h.auditAfterAuth(r, id.User, decisionAllowed, http.StatusOK, "")
@@ -59,4 +79,28 @@ func listWindow(r *http.Request) (limit, offset int, ok bool) {
 		*dst = n
 	}
 	return limit, offset, true
+}
+
+// listingWrite tells a request that changes which collections a database
+// lists (create, fork, rename or delete a collection, delete the database),
+// and which database, from the path alone: it runs for every caller,
+// before anything reads the body.
+func listingWrite(r *http.Request) (tenant, database string, ok bool) {
+	rest, found := strings.CutPrefix(r.URL.Path, "/api/v2/tenants/")
+	if !found || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) < 3 || parts[1] != "databases" {
+		return "", "", false
+	}
+	switch {
+	case len(parts) == 3: // DELETE the database
+	case len(parts) == 4 && parts[3] == "collections": // POST: create
+	case len(parts) == 5 && parts[3] == "collections": // PUT, DELETE
+	case len(parts) == 6 && parts[3] == "collections" && parts[5] == "fork":
+	default:
+		return "", "", false
+	}
+	return parts[0], parts[2], true
 }

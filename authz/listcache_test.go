@@ -1,0 +1,179 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func fakeList(names ...string) []Collection {
+	out := make([]Collection, len(names))
+	for i, n := range names {
+		out[i] = Collection{ID: "id-" + n, Name: n, Tenant: "t", Database: "d"}
+	}
+	return out
+}
+
+// A cold burst of callers shares one fetch, and every caller gets the
+// whole listing.
+func TestListingCacheColdBurstSharesOneFetch(t *testing.T) {
+	c := NewListingCache(time.Second)
+	var fetches atomic.Int32
+	release := make(chan struct{})
+	fetch := func(context.Context) ([]Collection, error) {
+		fetches.Add(1)
+		<-release
+		return fakeList("a", "b", "c"), nil
+	}
+	const n = 64
+	var wg sync.WaitGroup
+	got := make([][]Collection, n)
+	errs := make([]error, n)
+	var started sync.WaitGroup
+	started.Add(n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			got[i], errs[i] = c.Get(context.Background(), "t", "d", fetch)
+		}()
+	}
+	started.Wait()
+	// Every caller is started; the first one holds the fetch open until
+	// all the others had the chance to join it.
+	for fetches.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	for i := 0; i < n; i++ {
+		if errs[i] != nil || len(got[i]) != 3 || got[i][2].Name != "c" {
+			t.Fatalf("caller %d: %v %v", i, got[i], errs[i])
+		}
+	}
+	if f := fetches.Load(); f < 1 || f > n {
+		t.Fatalf("fetches = %d", f)
+	}
+	// Once fetched, the listing is kept: no further fetch within ttl.
+	before := fetches.Load()
+	if _, err := c.Get(context.Background(), "t", "d", fetch); err != nil || fetches.Load() != before {
+		t.Fatalf("a fresh listing was fetched again (%d -> %d, %v)", before, fetches.Load(), err)
+	}
+}
+
+func TestListingCacheTTLAndDrop(t *testing.T) {
+	c := NewListingCache(time.Second)
+	now := time.Unix(1000, 0)
+	c.now = func() time.Time { return now }
+	var fetches int
+	fetch := func(context.Context) ([]Collection, error) {
+		fetches++
+		return fakeList("a"), nil
+	}
+	get := func() {
+		t.Helper()
+		if l, err := c.Get(context.Background(), "t", "d", fetch); err != nil || len(l) != 1 {
+			t.Fatalf("Get: %v %v", l, err)
+		}
+	}
+	get()
+	get()
+	if fetches != 1 {
+		t.Fatalf("fetches = %d, want 1 (kept)", fetches)
+	}
+	now = now.Add(999 * time.Millisecond)
+	get()
+	if fetches != 1 {
+		t.Fatalf("fetches = %d, want 1 (still fresh)", fetches)
+	}
+	now = now.Add(time.Millisecond)
+	get()
+	if fetches != 2 {
+		t.Fatalf("fetches = %d, want 2 (ttl passed)", fetches)
+	}
+	c.Drop("t", "d")
+	get()
+	if fetches != 3 {
+		t.Fatalf("fetches = %d, want 3 (dropped)", fetches)
+	}
+	// Another database has a listing of its own.
+	if _, err := c.Get(context.Background(), "t", "other", fetch); err != nil || fetches != 4 {
+		t.Fatalf("other database: fetches = %d, %v", fetches, err)
+	}
+}
+
+func TestListingCacheZeroTTLKeepsNothing(t *testing.T) {
+	c := NewListingCache(0)
+	var fetches int
+	fetch := func(context.Context) ([]Collection, error) { fetches++; return nil, nil }
+	for i := 0; i < 3; i++ {
+		if _, err := c.Get(context.Background(), "t", "d", fetch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fetches != 3 {
+		t.Fatalf("fetches = %d, want 3", fetches)
+	}
+}
+
+func TestListingCacheKeepsNoError(t *testing.T) {
+	c := NewListingCache(time.Minute)
+	boom := errors.New("upstream down")
+	calls := 0
+	fetch := func(context.Context) ([]Collection, error) {
+		calls++
+		if calls == 1 {
+			return nil, boom
+		}
+		return fakeList("a"), nil
+	}
+	if _, err := c.Get(context.Background(), "t", "d", fetch); !errors.Is(err, boom) {
+		t.Fatalf("first Get: %v, want the fetch's error", err)
+	}
+	if l, err := c.Get(context.Background(), "t", "d", fetch); err != nil || len(l) != 1 {
+		t.Fatalf("second Get: %v %v (an error was kept)", l, err)
+	}
+}
+
+// A caller that goes away stops waiting; the fetch it started still
+// serves the others.
+func TestListingCacheWaiterCancel(t *testing.T) {
+	c := NewListingCache(time.Minute)
+	release := make(chan struct{})
+	inFetch := make(chan struct{})
+	fetch := func(ctx context.Context) ([]Collection, error) {
+		close(inFetch)
+		<-release
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return fakeList("a"), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, "t", "d", fetch)
+		firstDone <- err
+	}()
+	<-inFetch
+	waiterCtx, waiterCancel := context.WithCancel(context.Background())
+	waiterDone := make(chan error, 1)
+	go func() {
+		_, err := c.Get(waiterCtx, "t", "d", fetch)
+		waiterDone <- err
+	}()
+	waiterCancel()
+	if err := <-waiterDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v", err)
+	}
+	cancel() // the first caller goes away too: its fetch is not cancelled
+	close(release)
+	<-firstDone
+	if l, err := c.Get(context.Background(), "t", "d", fetch); err != nil || len(l) != 1 {
+		t.Fatalf("after the first caller left: %v %v", l, err)
+	}
+}
