@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -21,7 +22,7 @@ import (
 // Caddy's `log` directive can route it (`include
 // http.handlers.chroma_auth.audit`, a file output with rolling) and keep it
 // apart from the access log. Each line has the decision (allowed,
-// unauthorized, forbidden, rate_limited, busy), the status, the user, the
+// unauthorized, forbidden, bad_request, rate_limited, busy), the status, the user, the
 // provider (basic, token, key, jwt) and key id, the Chroma action and
 // route, the tenant, database and collection, the client address and
 // Caddy's request id (the access log's `uuid`). Never a password, token,
@@ -39,6 +40,7 @@ const (
 	decisionForbidden    = "forbidden"
 	decisionRateLimited  = "rate_limited"
 	decisionBusy         = "busy"
+	decisionBadRequest   = "bad_request" // 400, 413: a body or query the gateway cannot judge
 )
 
 // auditVarKey is where a request's requestVars wait for a 403's audit line,
@@ -267,6 +269,8 @@ func (h *ChromaAuth) attempted(r *http.Request) (user, provider, keyID string) {
 		}
 		if id, _, ok := providers.SplitKey(tok); ok {
 			provider, keyID = providers.ProviderKey, id
+		} else if h.jwt != nil && jwtauth.LooksLikeJWT(tok) {
+			provider = providers.ProviderJWT
 		}
 	}
 	return user, provider, keyID

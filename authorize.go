@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
@@ -154,28 +155,42 @@ func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, id *provider
 		if d.Detail != "" {
 			h.logger.Debug("collection grant refused", zap.String("user", id.User), zap.String("detail", d.Detail))
 		}
-		return h.forbid(w, r, id.User, d.Reason)
+		return h.forbid(w, r, id, d.Reason)
 	}
 	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(err))
-	h.auditAfterAuth(r, id.User, decisionBusy, http.StatusServiceUnavailable, "lookup_unavailable")
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl.Set("http.auth.chroma_auth.reason", reasonLookupUnavailable)
+	h.auditAfterAuth(r, id.User, decisionBusy, http.StatusServiceUnavailable, reasonLookupUnavailable)
+	countDenied(reasonLookupUnavailable)
 	countRequest(resultBusy)
 	w.Header().Set("Retry-After", "2")
 	return writeJSON(w, http.StatusServiceUnavailable, bodyLookupUnavailable)
 }
 
 // refuseBody answers a request whose body the gateway needed but could
-// not use: too large, unreadable, or not what the route takes.
+// not use: too large (413), unreadable, or not what the route takes (400).
 func (h *ChromaAuth) refuseBody(w http.ResponseWriter, r *http.Request, id *providers.Identity, err error) error {
-	h.logDenied(r, "unreadable_body", id.User, err.Error())
-	countRequest(resultDenied)
 	if errors.Is(err, authz.ErrBodyTooLarge) {
-		return writeJSON(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		return h.badRequest(w, r, id, reasonBodyTooLarge, http.StatusRequestEntityTooLarge, bodyTooLarge, err.Error())
 	}
 	msg := "Unreadable request body"
 	if errors.Is(err, authz.ErrBadBody) {
 		msg = err.Error()
 	}
-	return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", msg))
+	return h.badRequest(w, r, id, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", msg), err.Error())
+}
+
+// badRequest answers an authenticated request the gateway cannot judge as
+// sent (400, 413): logged, audited and counted like every refusal, as
+// result bad_request, apart from the 401s of `denied`.
+func (h *ChromaAuth) badRequest(w http.ResponseWriter, r *http.Request, id *providers.Identity, reason string, status int, body []byte, detail string) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl.Set("http.auth.chroma_auth.reason", reason)
+	h.logDenied(r, reason, id, detail)
+	h.auditAfterAuth(r, id.User, decisionBadRequest, status, reason)
+	countDenied(reason)
+	countRequest(resultBadRequest)
+	return writeJSON(w, status, body)
 }
 
 // answerIdentity answers GET /api/v2/auth/identity for the caller.

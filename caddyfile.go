@@ -102,7 +102,7 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		m.ForwardCredentials, err = true, a.none()
 	case "realm":
 		m.Realm, err = a.one()
-	case "authz", "authz_file":
+	case "authz":
 		m.AuthzFile, err = a.one()
 	case "audit":
 		if m.Audit != nil {
@@ -136,7 +136,7 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 func (m *ChromaAuth) unmarshalCredentialOption(a optionArgs) (handled bool, err error) {
 	d := a.d
 	switch a.name {
-	case "basic", "htpasswd":
+	case "basic":
 		if m.HtpasswdFile != "" {
 			return true, d.Errf("chroma_auth: basic given twice")
 		}

@@ -35,8 +35,8 @@ func (h *ChromaAuth) listingTTL() time.Duration {
 func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, id *providers.Identity, rt authz.Route) error {
 	limit, offset, ok := listWindow(r)
 	if !ok {
-		countRequest(resultDenied)
-		return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", "limit and offset must be non-negative integers"))
+		msg := "limit and offset must be non-negative integers"
+		return h.badRequest(w, r, id, reasonBadQuery, http.StatusBadRequest, jsonError("InvalidArgumentError", msg), msg)
 	}
 	all, err := h.listings.Get(r.Context(), rt.Tenant, rt.Database, func(ctx context.Context) ([]authz.Collection, error) {
 		var all []authz.Collection

@@ -199,7 +199,7 @@ func (h *ChromaAuth) verifyJWT(tok string) (id *providers.Identity, reason strin
 	case errors.As(err, &e) && errors.Is(err, jwtauth.ErrKeysUnavailable):
 		return nil, reasonJWTUnavailable, e.RetryAfter, false, true
 	}
-	return nil, "jwt_" + jwtauth.Reason(err), 0, true, true
+	return nil, jwtReason(err), 0, true, true
 }
 
 // unmarshalJWT reads the `jwt { ... }` block; the dispenser is on `jwt`.

@@ -33,6 +33,9 @@ const (
 	resultForbidden   = "forbidden"
 	resultRateLimited = "rate_limited"
 	resultBusy        = "busy"
+	// resultBadRequest: an authenticated request refused for its body or
+	// query (400, 413), not for its credential.
+	resultBadRequest = "bad_request"
 )
 
 func initMetrics(registry *prometheus.Registry) error {
@@ -41,7 +44,7 @@ func initMetrics(registry *prometheus.Registry) error {
 		const ns, sub = "caddy", "chroma_auth"
 		m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "requests_total",
-			Help: "Requests seen by chroma_auth, by result: allowed, public, denied (401), forbidden (403), rate_limited (429), busy (503).",
+			Help: "Requests seen by chroma_auth, by result: allowed, public, denied (401), forbidden (403), bad_request (400, 413), rate_limited (429), busy (503).",
 		}, []string{"result"})
 		m.denied = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "denied_total",

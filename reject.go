@@ -12,6 +12,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
 // The bodies Chroma 1.x answers errors with. The Python client turns
@@ -31,7 +33,7 @@ var (
 func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy, reason string, retry time.Duration) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reason)
-	h.logDenied(r, reason, "", "")
+	h.logDenied(r, reason, nil, "")
 	h.auditReject(r, reason)
 	countDenied(reason)
 	switch reason {
@@ -65,27 +67,33 @@ const reasonKeyExpired = "key_expired"
 
 // forbid answers 403 with Chroma's body; the reason names the action or the
 // scope that was refused, never a credential.
-func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, user, reason string) error {
+func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, id *providers.Identity, reason string) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.chroma_auth.reason", "forbidden")
-	h.logDenied(r, "forbidden", user, reason)
-	h.auditForbid(r, user, reason)
-	countDenied("forbidden")
+	repl.Set("http.auth.chroma_auth.reason", reasonForbidden)
+	h.logDenied(r, reasonForbidden, id, reason)
+	h.auditForbid(r, id.User, reason)
+	countDenied(reasonForbidden)
 	countRequest(resultForbidden)
 	return writeJSON(w, http.StatusForbidden, jsonError("AuthorizationError", "Forbidden: "+reason))
 }
 
-// logDenied records a denial at debug level: who (the authenticated user
-// of a 403, else the Basic user name tried, a name being no secret), why,
-// and from where. Never a password or token. Nothing is worked out unless
-// the line is written.
-func (h *ChromaAuth) logDenied(r *http.Request, reason, user, detail string) {
+// logDenied records a denial at debug level: who (the authenticated
+// identity id of a 403, else what the request tried: a Basic user name, a
+// name being no secret, and the kind of credential), why, and from where.
+// Never a password or token. The identity, not the request's headers,
+// names who was refused once authentication passed: by then the
+// credential headers are gone. Nothing is worked out unless the line is
+// written.
+func (h *ChromaAuth) logDenied(r *http.Request, reason string, id *providers.Identity, detail string) {
 	c := h.logger.Check(zapcore.DebugLevel, "request denied")
 	if c == nil {
 		return
 	}
-	if user == "" {
-		user = attemptedUser(r)
+	var user, provider string
+	if id != nil {
+		user, provider = id.User, id.Provider
+	} else {
+		user, provider, _ = h.attempted(r)
 	}
 	fields := []zap.Field{
 		zap.String("reason", reason),
@@ -96,8 +104,8 @@ func (h *ChromaAuth) logDenied(r *http.Request, reason, user, detail string) {
 	if user != "" {
 		fields = append(fields, zap.String("user", user))
 	}
-	if p := h.attemptedProvider(r); p != "" {
-		fields = append(fields, zap.String("provider", p))
+	if provider != "" {
+		fields = append(fields, zap.String("provider", provider))
 	}
 	if detail != "" {
 		fields = append(fields, zap.String("detail", detail))

@@ -26,7 +26,7 @@ func (h *ChromaAuth) authzPath() string {
 func (h *ChromaAuth) reload() {
 	pol, warnings, err := h.loadPolicy()
 	if err != nil {
-		h.logger.Error("reload failed; keeping the last good credentials and roles", zap.Error(err))
+		h.logger.Error("credentials reload failed; keeping the last good credentials and roles", zap.Error(err))
 		return
 	}
 	for _, w := range warnings {
