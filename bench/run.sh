@@ -8,13 +8,17 @@
 #   bench/run.sh profile      # only the CPU profiles of B, C and D under load
 #                             # (Caddy's admin /debug/pprof, on loopback)
 #   bench/run.sh callgrind    # only the instructions per request (valgrind)
+#   bench/run.sh paths        # only the paths of bench/paths.sh (JWTs beside
+#                             # oauth2-proxy and Apache mod_auth_openidc, API
+#                             # key, scoped by id, audit, quotas, listing, rows)
 #
 # Knobs (environment): DURATION (s per wrk run, 6), CONNS (32), THREADS (1),
 # ROUNDS (4 rounds of A B C D E), USER_ROUNDS (2), WRONG_DURATION (5),
 # PROF_DURATION (10), CG_REQUESTS (1000), BCRYPT_COST (5: htpasswd -B's
 # default, what Chroma's docs make), OUT (bench/out); SCALE=0, PROFILE=0,
 # CALLGRIND=0 skip the Go benchmarks, the CPU profiles, the instruction
-# counts; NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone.
+# counts; PATHS=0 skips bench/paths.sh; OAUTH2_PROXY_VERSION (v7.15.6);
+# NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone.
 #
 # A step this machine cannot run (a tool apt-get could not install,
 # valgrind failing on this CPU, no pprof endpoint) is skipped, not fatal:
@@ -44,6 +48,7 @@ WRONG_DURATION=${WRONG_DURATION:-5}
 PROF_DURATION=${PROF_DURATION:-10}
 BCRYPT_COST=${BCRYPT_COST:-5}
 MODE=${1:-run}
+OAUTH2_PROXY_VERSION=${OAUTH2_PROXY_VERSION:-v7.15.6}
 
 HOST=127.0.0.1
 UP_PORT=18000
@@ -463,8 +468,8 @@ CG_GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off
 # callgrind_cost KEY AUTH: false, with the reason in CG_ERR, when the run
 # gives no count.
 CG_ERR=
-callgrind_cost() {
-	local k=$1 auth=$2 ck=${1}cg f total codes
+callgrind_cost() { # callgrind_cost KEY AUTH [ROUTE]
+	local k=$1 auth=$2 route=${3:-$ROUTE} ck=${1}cg f total codes
 	sed "s/:${PORT[$k]} {/:$CG_PORT {/" "$RUN/$k.Caddyfile" >"$RUN/$ck.Caddyfile"
 	PORT[$ck]=$CG_PORT
 	rm -f "$RUN/cg-$k".out*
@@ -474,9 +479,9 @@ callgrind_cost() {
 		CG_ERR="gateway $k under callgrind: $WAIT_ERR"
 		return 1
 	fi
-	curl -s -o /dev/null ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?warm=[1-200]" || true
+	curl -s -o /dev/null ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$route?warm=[1-200]" || true
 	if callgrind_control -i on "${PID[$ck]}" >"$RUN/$ck.control" 2>&1; then
-		codes=$(curl -s -o /dev/null -w '%{http_code}\n' ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$ROUTE?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
+		codes=$(curl -s -o /dev/null -w '%{http_code}\n' ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$route?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
 		callgrind_control -d "${PID[$ck]}" >>"$RUN/$ck.control" 2>&1 || true
 	fi
 	kill "${PID[$ck]}" 2>/dev/null || true
@@ -520,8 +525,17 @@ callgrind_all() {
 				return 0
 			fi
 		done
+		# The Caddy path gateways on their GET routes (A's token route is
+		# their baseline too; S's count route answers the same body).
+		for k in "${PATH_KEYS[@]}"; do
+			case $k in J* | K | S | U | Q) ;; *) continue ;; esac
+			callgrind_cost "$k" "${AUTH_OF_PATH[$k]}" "${ROUTE_OF[$k]}" || skip "instructions per request of $k (callgrind)" "$CG_ERR"
+		done
 	done
 }
+
+# shellcheck source=bench/paths.sh
+. "$BENCH/paths.sh"
 
 # What this machine lacks decides which steps run.
 GW_WHY= # why no gateway can run: nothing to make the bcrypt htpasswd file with
@@ -541,6 +555,20 @@ if [ "$MODE" != run ]; then
 	start UP "$OUT/upstream" -addr "$HOST:$UP_PORT"
 	must_wait_port "$UP_PORT" UP
 fi
+if [ "$MODE" = paths ]; then
+	[ -z "$WRK_WHY" ] || die "$WRK_WHY"
+	: >"$OUT/runs.tsv"
+	: >"$OUT/first.tsv"
+	: >"$OUT/rss.tsv"
+	printf 'date\t%s\nconns\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$CONNS" >"$OUT/meta.tsv"
+	start A "$OUT/caddy" run --config "$RUN/A.Caddyfile" --adapter caddyfile
+	must_wait_port "${PORT[A]}" A
+	paths_start
+	paths_load
+	"$OUT/benchreport" -out "$OUT"
+	cat "$OUT/results.md"
+	exit 0
+fi
 if [ "$MODE" = callgrind ]; then
 	: >"$OUT/callgrind.tsv"
 	callgrind_all
@@ -557,7 +585,7 @@ if [ "$MODE" = profile ]; then
 	log "profiles in $OUT: cpu-*.pb.gz, allocs-*.pb.gz, cpu-*-top.txt, cpu-*-own.txt"
 	exit 0
 fi
-[ "$MODE" = run ] || die "unknown mode $MODE: run (the default), profile or callgrind"
+[ "$MODE" = run ] || die "unknown mode $MODE: run (the default), profile, callgrind or paths"
 
 # --- the run ---------------------------------------------------------------
 {
@@ -628,6 +656,10 @@ gateway_runs() {
 		skip "load runs (steady state, 100 users, public route, wrong passwords) and CPU profiles" "$WRK_WHY"
 	else
 		load_runs
+		if [ "${PATHS:-1}" = 1 ]; then
+			paths_start
+			paths_load
+		fi
 	fi
 
 	if [ "${CALLGRIND:-1}" = 1 ]; then

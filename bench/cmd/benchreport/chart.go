@@ -20,6 +20,7 @@ func chart(runs []run, meta map[string]string, instr map[string]float64) []byte 
 	scen := []struct{ key, label, color string }{
 		{"one", "req/s, one credential", "#2b6cb0"},
 		{"users", "req/s, 100 users", "#68a063"},
+		{"path", "req/s, its own path", "#805ad5"},
 	}
 	if len(instr) > 0 {
 		scen = append(scen, struct{ key, label, color string }{"instr", "reverse_proxy's ÷ gateway's instructions per request", "#d69e2e"})
@@ -30,11 +31,22 @@ func chart(runs []run, meta map[string]string, instr map[string]float64) []byte 
 			r, ok := instr[g]
 			return r, "reverse_proxy's instructions per request / this gateway's", ok
 		}
+		if key == "path" {
+			key = pathScenario(g)
+			if key == "paths" && !hasScenario(runs, "paths") {
+				return 0, "", false
+			}
+		}
 		v, ok := summarize(runs, key, g)
 		r := ratio(runs, key, g, run.rps)
 		return r, fmtRPS(v.rps) + " req/s", ok && !math.IsNaN(r)
 	}
 	gws := []string{"B", "C", "D", "E"}
+	for _, g := range pathOrder {
+		if _, ok := summarize(runs, pathScenario(g), g); ok {
+			gws = append(gws, g)
+		}
+	}
 	const (
 		left, right, top = 230.0, 70.0, 92.0
 		barH, gap, group = 18.0, 4.0, 16.0

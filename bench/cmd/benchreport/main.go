@@ -90,6 +90,7 @@ func main() {
 
 	var b strings.Builder
 	writeResults(&b, meta, metaKeys, runs, first, rss)
+	writePaths(&b, runs)
 	writeSkipped(&b, readOptionalTSV(filepath.Join(*out, "skipped.tsv")))
 	if rows, err := os.ReadFile(filepath.Join(*out, "callgrind.tsv")); err == nil && len(bytes.TrimSpace(rows)) > 0 {
 		writeCallgrind(&b, readTSV(filepath.Join(*out, "callgrind.tsv")))

@@ -3,6 +3,11 @@
 // address. It stands in for Chroma so that the gateways, not the database,
 // are what is measured.
 //
+// It also answers, as Chroma does, the listing of a database's collections
+// (with limit and offset) and a collection by id (GET
+// .../collections/by-id/{id}), for the gateways whose requests need the
+// collections' names: grants by id and filtered listings.
+//
 //	go run ./bench/cmd/upstream -addr 127.0.0.1:18000
 package main
 
@@ -18,6 +23,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18000", "loopback address to listen on")
+	ncoll := flag.Int("collections", 1000, "collections every database lists (GET .../collections), named bench-0000, bench-0001, …")
 	flag.Parse()
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -28,7 +34,11 @@ func main() {
 	}
 	body := []byte(`{"nanosecond heartbeat":1732345678901234567}`)
 	clen := strconv.Itoa(len(body))
+	colls := newCollections(*ncoll)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if colls.serve(w, r) {
+			return
+		}
 		// A credential must never reach the upstream unless forwarded on
 		// purpose: count it in a header so the harness can check.
 		hdr := w.Header()
