@@ -1,6 +1,7 @@
 package chromaauth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -27,11 +28,8 @@ const nameMaxAge = 10 * time.Second
 // database and collection, without RBAC, needs none of it but the identity
 // answer, so its route is not even classified. Anyone else's request is
 // classified once (reading the body at most once, when the route's action
-// or scope is in it) and judged by the request's one policy snapshot:
-// first the checks that need nothing but the request (scope, RBAC, grants
-// on names), so a request the role already refuses costs no upstream call;
-// then the collections it names by id, whose owner and name may need one
-// shared lookup upstream.
+// or scope is in it) and judged by authz.Decide with the request's one
+// policy snapshot; the handler then acts on the decision.
 func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
 	if t, d, ok := listingWrite(r); ok {
@@ -40,8 +38,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		defer h.listings.Drop(t, d)
 	}
 	h.auditNote(r, vars)
-	scoped := id.Scoped()
-	if pol.rbac == nil && !scoped {
+	if !authz.NeedsRoute(pol.rbac, id) {
 		if authz.IsIdentityRequest(r) {
 			h.auditAnswered(r, vars, http.StatusOK)
 			return answerIdentity(w, id)
@@ -52,12 +49,13 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 			// The one route of such a caller that is classified: a
 			// rename changes what grants judge other callers by.
 			if rt, err := authz.Classify(r); err == nil {
-				return h.forward(w, r, next, rt, false)
+				d := authz.Decide(r.Context(), nil, id, &rt, nil)
+				return h.forward(w, r, next, &d)
 			}
 		}
 		return next.ServeHTTP(w, r)
 	}
-	if scoped && !h.NoSingletonOverwrite {
+	if id.Scoped() && !h.NoSingletonOverwrite {
 		authz.OverwriteSingleton(r, id)
 	}
 	rt, err := authz.Classify(r)
@@ -65,52 +63,26 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	if err != nil {
 		return h.refuseBody(w, r, id, err)
 	}
-	if rt.Identity {
+	d := authz.Decide(r.Context(), pol.rbac, id, &rt, h.ownerResolver(r, next, id))
+	switch {
+	case d.Verdict != authz.VerdictAllowed:
+		return h.refuse(w, r, &d)
+	case rt.Identity:
 		h.auditAnswered(r, vars, http.StatusOK)
 		return answerIdentity(w, id)
-	}
-	if err := h.checkRequest(pol, id, rt); err != nil {
-		return h.refuse(w, r, id, err)
-	}
-	if scoped {
-		if err := h.checkCollectionIDs(r, next, id, &rt); err != nil {
-			return h.refuse(w, r, id, err)
-		}
-	}
-	if authz.Filtered(id, rt) {
+	case d.Filtered:
 		return h.serveFiltered(w, r, next, id, rt)
 	}
 	countRequest(resultAllowed)
 	next = h.auditAllowed(r, next, vars)
-	return h.forward(w, r, next, rt, scoped)
+	return h.forward(w, r, next, &d)
 }
 
-// checkRequest runs the checks that need nothing but the request: scope,
-// RBAC and the collection grants of what the route names by name.
-func (h *ChromaAuth) checkRequest(pol *policy, id *providers.Identity, rt authz.Route) error {
-	if err := authz.CheckScope(id, rt); err != nil {
-		return err
-	}
-	if pol.rbac != nil {
-		if err := pol.rbac.Authorize(id, rt); err != nil {
-			return err
-		}
-	}
-	return authz.CheckGrants(id, rt)
-}
-
-// checkCollectionIDs makes sure every collection the route names by id (in
-// its path, or in its body) lives in the tenant and database of the path,
-// and that the caller's grants cover it. Chroma 1.x looks such collections
-// up by id alone, so without this a user of one tenant who learns another
-// tenant's collection id could use it through its own path. What the
-// gateway does not know yet it looks up upstream, waiting for the one
-// lookup in flight.
-func (h *ChromaAuth) checkCollectionIDs(r *http.Request, next caddyhttp.Handler, id *providers.Identity, rt *authz.Route) error {
-	if !rt.CollectionByID && len(rt.BodyIDs) == 0 {
-		return nil
-	}
-	f := &proxyFetcher{h: h, r: r, next: next}
+// ownerResolver resolves the collections a request names by id with
+// lookups through the rest of the chain (see proxyFetcher), waiting for
+// the one lookup in flight. A caller with collection grants gets names no
+// older than collection_name_ttl.
+func (h *ChromaAuth) ownerResolver(r *http.Request, next caddyhttp.Handler, id *providers.Identity) authz.OwnerResolver {
 	var maxAge time.Duration
 	if id.Collections != nil {
 		maxAge = nameMaxAge
@@ -118,26 +90,18 @@ func (h *ChromaAuth) checkCollectionIDs(r *http.Request, next caddyhttp.Handler,
 			maxAge = time.Duration(h.CollectionNameTTL)
 		}
 	}
-	if rt.CollectionByID {
-		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, rt.Collection, maxAge)
-		if err != nil {
-			return err
-		}
-		rt.CollectionName = w.Name
-		if err := authz.CheckGrantsOwner(id, *rt, rt.Collection, w, false); err != nil {
-			return err
-		}
-	}
-	for _, bodyID := range rt.BodyIDs {
-		w, err := h.resolver.Resolve(r.Context(), f, rt.Tenant, rt.Database, bodyID, maxAge)
-		if err != nil {
-			return err
-		}
-		if err := authz.CheckGrantsOwner(id, *rt, bodyID, w, true); err != nil {
-			return err
-		}
-	}
-	return nil
+	return &proxyResolver{h: h, f: proxyFetcher{h: h, r: r, next: next}, maxAge: maxAge}
+}
+
+// proxyResolver is the gateway's authz.OwnerResolver.
+type proxyResolver struct {
+	h      *ChromaAuth
+	f      proxyFetcher
+	maxAge time.Duration
+}
+
+func (p *proxyResolver) Resolve(ctx context.Context, tenant, database, id string) (authz.Owner, error) {
+	return p.h.resolver.Resolve(ctx, &p.f, tenant, database, id, p.maxAge)
 }
 
 // Answers of the gateway itself when it cannot decide.
@@ -146,21 +110,20 @@ var (
 	bodyTooLarge          = []byte(`{"error":"InvalidArgumentError","message":"Request body too large for the gateway to inspect"}`)
 )
 
-// refuse answers a request the checks did not pass: 403 for a refusal,
-// 503 with Retry-After when the upstream did not answer a lookup the
-// decision needed (never a 403 that blames the caller).
-func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, id *providers.Identity, err error) error {
-	var d *authz.Denied
-	if errors.As(err, &d) {
+// refuse answers a request the decision did not allow: 403 for a
+// refusal, 503 with Retry-After when the upstream did not answer a lookup
+// the decision needed (never a 403 that blames the caller).
+func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, d *authz.Decision) error {
+	if d.Verdict == authz.VerdictRefused {
 		if d.Detail != "" {
-			h.logger.Debug("collection grant refused", zap.String("user", id.User), zap.String("detail", d.Detail))
+			h.logger.Debug("collection grant refused", zap.String("user", d.Identity.User), zap.String("detail", d.Detail))
 		}
-		return h.forbid(w, r, id, d.Reason)
+		return h.forbid(w, r, d.Identity, d.Reason)
 	}
-	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(err))
+	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(d.Err))
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	repl.Set("http.auth.chroma_auth.reason", reasonLookupUnavailable)
-	h.auditAfterAuth(r, id.User, decisionBusy, http.StatusServiceUnavailable, reasonLookupUnavailable)
+	h.auditAfterAuth(r, d.Identity.User, decisionBusy, http.StatusServiceUnavailable, reasonLookupUnavailable)
 	countDenied(reasonLookupUnavailable)
 	countRequest(resultBusy)
 	w.Header().Set("Retry-After", "2")

@@ -45,7 +45,8 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		return all, err
 	})
 	if err != nil {
-		return h.refuse(w, r, id, err)
+		d := authz.Unavailable(id, &rt, err)
+		return h.refuse(w, r, &d)
 	}
 	var visible []authz.Collection
 	for _, c := range all {

@@ -9,32 +9,20 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 )
 
-// forward sends r on, keeping what the answer teaches the gateway: any
-// caller's rename (collection grants judge requests by id by the name the
-// gateway knows, so a rename it missed would leave a collection renamed
-// out of a grant reachable by id under its old name), and, for a scoped
-// caller, where the collections an answer names live (its next request by
-// such an id then needs no lookup).
-func (h *ChromaAuth) forward(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rt authz.Route, scoped bool) error {
+// forward sends r on, keeping what the answer teaches the gateway
+// (authz.Teach): any caller's rename (collection grants judge requests by
+// id by the name the gateway knows, so a rename it missed would leave a
+// collection renamed out of a grant reachable by id under its old name),
+// and, for a scoped caller, where the collections an answer names live
+// (its next request by such an id then needs no lookup).
+func (h *ChromaAuth) forward(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision) error {
 	switch {
-	case rt.Action == authz.ActionUpdateCollection && rt.NewName != "":
-		return h.serveRename(w, r, next, rt)
-	case scoped && learnsOwners(rt.Action):
+	case d.Teach.RenameTo != "":
+		return h.serveRename(w, r, next, d.Teach.RenameID, d.Teach.RenameTo)
+	case d.Teach.Owners:
 		return h.serveLearning(w, r, next)
 	}
 	return next.ServeHTTP(w, r)
-}
-
-// learnsOwners reports whether the answer to a route names collections
-// with their tenant and database: creating, getting, forking or listing
-// them.
-func learnsOwners(action string) bool {
-	switch action {
-	case authz.ActionCreateCollection, authz.ActionGetOrCreateCollection,
-		authz.ActionGetCollection, authz.ActionForkCollection, authz.ActionListCollections:
-		return true
-	}
-	return false
 }
 
 // maxLearnBody bounds what is kept of an answer to learn from.
@@ -81,11 +69,11 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 // collection's new name, so grants judge it by that name from the next
 // request on. (Renames made past this gateway are seen within
 // collection_name_ttl.)
-func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, rt authz.Route) error {
+func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, collectionID, newName string) error {
 	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := next.ServeHTTP(sw, r)
 	if succeeded(sw.status) {
-		h.owners.Rename(rt.Collection, rt.NewName)
+		h.owners.Rename(collectionID, newName)
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
@@ -98,7 +99,7 @@ func CheckGrantsOwner(id *providers.Identity, rt Route, collectionID string, w O
 		n = providers.LevelRead
 	}
 	if have := g.Level(w.Name); w.Name == "" || have < n {
-		d := &Denied{Reason: "collection " + shown(collectionID) + " needs " + n.String() + " access"}
+		d := &Denied{Reason: "collection " + shown(collectionID) + " needs " + n.String() + " access", Collection: w.Name, Need: n}
 		if have == providers.LevelNone {
 			// A collection the caller may not see answers as an id that
 			// does not exist there (Resolver.Resolve): no existence oracle.
@@ -112,7 +113,7 @@ func CheckGrantsOwner(id *providers.Identity, rt Route, collectionID string, w O
 
 func checkName(g *providers.Grants, name string, n providers.Level) error {
 	if have := g.Level(name); name == "" || have < n {
-		return deny("collection %s needs %s access", shown(name), n)
+		return &Denied{Reason: fmt.Sprintf("collection %s needs %s access", shown(name), n), Collection: name, Need: n}
 	}
 	return nil
 }

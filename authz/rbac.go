@@ -178,11 +178,11 @@ func (p *RBAC) Authorize(id *providers.Identity, rt Route) error {
 		return deny("%s names its object by id alone", rt.Name)
 	}
 	if !p.Allowed(id, rt.Action) {
-		return deny("%s", rt.Action)
+		return &Denied{Reason: rt.Action, Action: rt.Action}
 	}
 	for _, a := range rt.Extra {
 		if !p.Allowed(id, a) {
-			return deny("%s", a)
+			return &Denied{Reason: a, Action: a}
 		}
 	}
 	return nil

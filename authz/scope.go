@@ -14,6 +14,12 @@ type Denied struct {
 	// Detail, when set, says more for the log than the client may learn
 	// (the name behind a collection id).
 	Detail string
+	// Action is the action RBAC refused; Collection the collection name a
+	// grant refused, and Need the level it lacked ("" and LevelNone when
+	// not such a refusal). For explanations (Decision.Rule).
+	Action     string
+	Collection string
+	Need       providers.Level
 }
 
 func (d *Denied) Error() string { return d.Reason }

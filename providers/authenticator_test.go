@@ -206,9 +206,10 @@ func TestUsersFileGivesBasicUsersTheirIdentity(t *testing.T) {
 	a := NewAuthenticator(creds, Options{})
 	id, err := a.CheckBasic(context.Background(), creds, "reader", "pw")
 	require.NoError(t, err)
-	assert.Equal(t, &Identity{User: "reader", Role: "db_read", Tenant: "acme", Databases: []string{"prod"}, Provider: "basic"}, id)
+	assert.Equal(t, &Identity{User: "reader", Role: "db_read", Tenant: "acme", Databases: []string{"prod"}, Provider: "basic", Source: users + ":2"}, id)
 	id, err = a.CheckBasic(context.Background(), creds, "other", "pw")
 	require.NoError(t, err)
+	assert.Equal(t, ht+":2", id.Source, "a user the users file does not list is explained by its htpasswd line")
 	assert.Equal(t, Any, id.Tenant)
 	assert.True(t, id.AllDatabases())
 

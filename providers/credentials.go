@@ -147,7 +147,9 @@ func Load(src Sources) (*Credentials, error) {
 		if err := checkToken(tok); err != nil {
 			return nil, fmt.Errorf("token #%d: %v", i+1, err)
 		}
-		if err := add(TokenEntry{Token: tok, Identity: AnonymousIdentity(), Source: fmt.Sprintf("token #%d", i+1)}); err != nil {
+		anon := AnonymousIdentity()
+		anon.Source = fmt.Sprintf("token #%d", i+1)
+		if err := add(TokenEntry{Token: tok, Identity: anon, Source: anon.Source}); err != nil {
 			return nil, err
 		}
 	}
@@ -177,7 +179,7 @@ func Load(src Sources) (*Credentials, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.setKeys(keys)
+		c.setKeys(keys, src.KeysFile)
 	}
 	c.basic = src.HtpasswdFile != "" || src.HtpasswdInline != ""
 	c.token = c.nTokens > 0 || c.keys != nil // keys travel as tokens
@@ -203,7 +205,7 @@ func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry, src S
 		return err
 	}
 	for _, e := range entries {
-		id := &Identity{User: e.User, Tenant: Any, Databases: []string{Any}, Provider: ProviderBasic}
+		id := &Identity{User: e.User, Tenant: Any, Databases: []string{Any}, Provider: ProviderBasic, Source: htpasswdSource(src, e.Line)}
 		if u := byID[e.User]; u != nil {
 			id = u.Identity(ProviderBasic)
 		} else if src.UsersFile != "" && src.UnlistedUsers == UnlistedDeny {
@@ -221,6 +223,15 @@ func (c *Credentials) addBasic(entries []HtpasswdEntry, users []UserEntry, src S
 	var err error
 	c.fakeHash, err = fakeHash(common)
 	return err
+}
+
+// htpasswdSource is where an htpasswd entry was read, for Identity.Source.
+func htpasswdSource(src Sources, line int) string {
+	name := src.HtpasswdFile
+	if name == "" {
+		name = src.HtpasswdInlineName
+	}
+	return (&FileError{File: name, Line: line}).where()
 }
 
 var (

@@ -107,16 +107,28 @@ func checkGrantPattern(p string) error {
 
 // Level is the access the grants give to the collection called name.
 func (g *Grants) Level(name string) Level {
+	_, level := g.Match(name)
+	return level
+}
+
+// Match is the grant that gives the collection called name its access:
+// its pattern (the exact name, or the glob of the highest level, the first
+// in order among equals) and level; "" and LevelNone when none matches,
+// "*" and LevelAdmin for nil grants (every collection).
+func (g *Grants) Match(name string) (pattern string, level Level) {
 	if g == nil {
-		return LevelAdmin
+		return Any, LevelAdmin
 	}
-	best := g.exact[name]
+	level, ok := g.exact[name]
+	if ok {
+		pattern = name
+	}
 	for _, gl := range g.globs {
-		if gl.level > best && globMatch(gl.pattern, name) {
-			best = gl.level
+		if gl.level > level && globMatch(gl.pattern, name) {
+			pattern, level = gl.pattern, gl.level
 		}
 	}
-	return best
+	return pattern, level
 }
 
 // Restricted reports whether the grants limit the collections (that is,

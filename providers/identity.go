@@ -30,6 +30,11 @@ type Identity struct {
 	// KeyID is the id of the API key that proved the identity, "" for
 	// other credentials. It is not secret: logs and the audit name it.
 	KeyID string `json:"-"`
+	// Source is where the identity was configured, for explanations: the
+	// file and line of its users-file, htpasswd, token-file or keys-file
+	// entry ("users.yaml:12"), "token #n" for a token of the Caddyfile,
+	// "" for a JWT (its claims). Never a secret.
+	Source string `json:"-"`
 }
 
 // Provider names, as {http.auth.user.provider} and the logs give them.

@@ -350,12 +350,14 @@ type apiKey struct {
 }
 
 // setKeys puts the entries of a keys file into the set.
-func (c *Credentials) setKeys(entries []KeyEntry) {
+func (c *Credentials) setKeys(entries []KeyEntry, file string) {
 	c.keys = make(map[string]*apiKey, len(entries))
 	for i := range entries {
 		e := &entries[i]
 		salt, digest, _ := parseKeyHash(e.Hash) // checked by ParseKeys
-		c.keys[e.ID] = &apiKey{salt: salt, digest: digest, expires: e.Expires, id: e.Identity()}
+		id := e.Identity()
+		id.Source = (&FileError{File: file, Line: e.Line}).where()
+		c.keys[e.ID] = &apiKey{salt: salt, digest: digest, expires: e.Expires, id: id}
 	}
 }
 

@@ -45,7 +45,6 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 	lines := bytes.Count(data, []byte{'\n'}) + 1
 	out := make([]TokenEntry, 0, lines)
 	seen := make(map[string]int, lines)
-	anonymous := AnonymousIdentity() // identities are never changed: one for all
 	err := eachLine(name, data, func(lineNo int, tok string) error {
 		if err := checkToken(tok); err != nil {
 			return fileErr(name, lineNo, "", "%v", err)
@@ -54,7 +53,9 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 			return fileErr(name, lineNo, "", "the same token as line %d", first)
 		}
 		seen[tok] = lineNo
-		out = append(out, TokenEntry{Token: tok, Identity: anonymous, Source: (&FileError{File: name, Line: lineNo}).where()})
+		id := AnonymousIdentity()
+		id.Source = (&FileError{File: name, Line: lineNo}).where()
+		out = append(out, TokenEntry{Token: tok, Identity: id, Source: id.Source})
 		return nil
 	})
 	if err != nil {

@@ -26,11 +26,16 @@ type UserEntry struct {
 	Collections *Grants   `yaml:"-"`
 	Grants      yaml.Node `yaml:"collections"`
 	Line        int       `yaml:"-"`
+	// File is the file the entry was read from.
+	File string `yaml:"-"`
 }
 
 // Identity is the entry's identity with Chroma's defaults filled in.
 func (u *UserEntry) Identity(provider string) *Identity {
 	id := &Identity{User: u.ID, Role: u.Role, Tenant: u.Tenant, Databases: u.Databases, Collections: u.Collections, Provider: provider}
+	if u.File != "" {
+		id.Source = (&FileError{File: u.File, Line: u.Line}).where()
+	}
 	if id.Tenant == "" {
 		id.Tenant = Any
 	}
@@ -84,7 +89,7 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 		if err = node.Decode(&u); err != nil {
 			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "malformed entry: %s", yamlMsg(err))
 		}
-		u.Line = node.Line
+		u.Line, u.File = node.Line, name
 		who := fmt.Sprintf("users[%d]", i)
 		if u.ID == "" {
 			return nil, fileErr(name, u.Line, who, "entry has no id")
