@@ -186,6 +186,7 @@ func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
 // gateway never starts open or half-configured.
 func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.applyDefaults()
 	h.provisionAudit()
 	h.policy = new(atomic.Pointer[policy])
 	pol, warnings, err := h.prepare(os.LookupEnv)
@@ -206,6 +207,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.auth = providers.NewAuthenticator(pol.creds, providers.Options{
 		CacheSize:           h.CacheSize,
 		MaxConcurrentBcrypt: slots,
+		BcryptQueueTimeout:  bcryptQueueTimeout,
 		OnBcrypt:            countBcrypt,
 		OnCacheHit:          countCacheHit,
 	})

@@ -21,6 +21,10 @@ var (
 	ErrBusy = errors.New("too many password checks in flight")
 )
 
+// DefaultBcryptQueueTimeout is how long a Basic check waits for a bcrypt
+// slot before it is answered busy (503).
+const DefaultBcryptQueueTimeout = 10 * time.Second
+
 // Options tune an Authenticator.
 type Options struct {
 	// CacheSize bounds the verified-credentials cache (entries).
@@ -58,7 +62,7 @@ func NewAuthenticator(c *Credentials, opt Options) *Authenticator {
 	}
 	wait := opt.BcryptQueueTimeout
 	if wait <= 0 {
-		wait = 10 * time.Second
+		wait = DefaultBcryptQueueTimeout
 	}
 	a := &Authenticator{cache: newVerifiedCache(opt.CacheSize), slots: make(chan struct{}, n), wait: wait, hooks: opt}
 	a.creds.Store(c)

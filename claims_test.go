@@ -1,0 +1,119 @@
+package chromaauth
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestLimiterHonoursTrustedProxies: behind a trusted proxy each client
+// address (from X-Forwarded-For) has its own failure budget; without
+// trusted_proxies every client of the proxy shares the proxy's.
+func TestLimiterHonoursTrustedProxies(t *testing.T) {
+	dir := t.TempDir()
+	tokens := writeTestFile(t, dir, "tokens.txt", "tok-good\n")
+	for _, trusted := range []bool{true, false} {
+		port := freePort(t)
+		site := caddyfileSite(port, "\tchroma_auth {\n\t\ttoken_file "+tokens+"\n\t\tfailures_per_minute 2\n\t}\n\trespond ok")
+		if trusted {
+			site = strings.Replace(site, "admin off", "admin off\n\tservers {\n\t\ttrusted_proxies static 127.0.0.0/8\n\t}", 1)
+		}
+		g := serveConfig(t, port, site)
+		status := func(client string) int {
+			resp, _ := g.do(t, "GET", "/api/v2/tenants/t", map[string]string{"Authorization": "Bearer wrong", "X-Forwarded-For": client})
+			return resp.StatusCode
+		}
+		require.Equal(t, http.StatusUnauthorized, status("203.0.113.1"))
+		require.Equal(t, http.StatusUnauthorized, status("203.0.113.1"))
+		require.Equal(t, http.StatusTooManyRequests, status("203.0.113.1"), "trusted=%v: past the budget", trusted)
+		if trusted {
+			assert.Equal(t, http.StatusUnauthorized, status("198.51.100.1"), "another client behind the trusted proxy has its own budget")
+		} else {
+			assert.Equal(t, http.StatusTooManyRequests, status("198.51.100.1"), "an untrusted X-Forwarded-For changes nothing")
+		}
+		require.NoError(t, loadCaddyfile(caddyfileSite(freePort(t), "\trespond ok"))) // next round: a fresh server
+	}
+}
+
+// TestConfigReloadRestartsTheFailureCount: a client past its budget gets
+// 401 (a fresh budget), not 429, once the config is reloaded.
+func TestConfigReloadRestartsTheFailureCount(t *testing.T) {
+	dir := t.TempDir()
+	tokens := writeTestFile(t, dir, "tokens.txt", "tok-good\n")
+	port := freePort(t)
+	cfg := caddyfileSite(port, "\tchroma_auth {\n\t\ttoken_file "+tokens+"\n\t\tfailures_per_minute 1\n\t}\n\trespond ok")
+	g := serveConfig(t, port, cfg)
+	status := func() int {
+		resp, _ := g.do(t, "GET", "/api/v2/tenants/t", bearer("wrong"))
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusUnauthorized, status())
+	require.Equal(t, http.StatusTooManyRequests, status())
+	require.NoError(t, loadCaddyfile(cfg)) // caddy reload (forced: the same config)
+	assert.Equal(t, http.StatusUnauthorized, status(), "a reload starts a fresh count")
+	assert.Equal(t, http.StatusTooManyRequests, status())
+}
+
+// TestBcryptQueueWaitThen503: a Basic check that finds every bcrypt slot
+// taken waits bcryptQueueTimeout (10 s, as the README says; shortened
+// here), then is answered 503.
+func TestBcryptQueueWaitThen503(t *testing.T) {
+	old := bcryptQueueTimeout
+	bcryptQueueTimeout = 10 * time.Millisecond
+	t.Cleanup(func() { bcryptQueueTimeout = old })
+	dir := t.TempDir()
+	slow, err := bcrypt.GenerateFromPassword([]byte("slow-pw"), 10)
+	require.NoError(t, err)
+	fast, err := bcrypt.GenerateFromPassword([]byte("fast-pw"), bcrypt.MinCost)
+	require.NoError(t, err)
+	ht := writeTestFile(t, dir, "htpasswd", "slow:"+string(slow)+"\nfast:"+string(fast)+"\n")
+	h := provisioned(t, handlerFromCaddyfile(t, "chroma_auth {\n\t\tbasic "+ht+"\n\t\tmax_concurrent_bcrypt 1\n\t\tfailures_per_minute off\n\t}"))
+
+	// The slow user's check holds the one slot; a check that comes
+	// meanwhile waits, then is answered 503. Should the slow check end
+	// before another one queued behind it, it is started again.
+	for round := 0; ; round++ {
+		require.Less(t, round, 20, "no check was ever answered 503 while the slot was taken")
+		done := make(chan int, 1)
+		go func() { done <- serve(h, "192.0.2.1", basicHeader("slow", "wrong")) }()
+		got503 := false
+		for i := 0; !got503; i++ {
+			select {
+			case code := <-done:
+				require.Equal(t, http.StatusUnauthorized, code)
+				done = nil
+			default:
+			}
+			if done == nil {
+				break
+			}
+			got503 = serve(h, "192.0.2.2", basicHeader("fast", "wrong-"+strconv.Itoa(i))) == http.StatusServiceUnavailable
+		}
+		if got503 {
+			assert.Equal(t, http.StatusUnauthorized, <-done, "the slow check itself ends as usual")
+			return
+		}
+	}
+}
+
+// TestReloadIntervalOff: with reload_interval off, a changed credential
+// file is not read again (the default interval, 2 s, passes first).
+func TestReloadIntervalOff(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tokens := writeTestFile(t, dir, "tokens.txt", "tok-old\n")
+	h := provisioned(t, handlerFromCaddyfile(t, "chroma_auth {\n\t\ttoken_file "+tokens+"\n\t\treload_interval off\n\t\tfailures_per_minute off\n\t}"))
+	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1", "Bearer tok-old"))
+	require.NoError(t, os.WriteFile(tokens+".tmp", []byte("tok-new\n"), 0o600))
+	require.NoError(t, os.Rename(tokens+".tmp", tokens))
+	time.Sleep(2500 * time.Millisecond) // absence of a reload: wait past the default interval
+	assert.Equal(t, http.StatusOK, serve(h, "192.0.2.1", "Bearer tok-old"))
+	assert.Equal(t, http.StatusUnauthorized, serve(h, "192.0.2.1", "Bearer tok-new"))
+}

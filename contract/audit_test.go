@@ -1,0 +1,81 @@
+package contract
+
+import (
+	"encoding/json"
+	"go/ast"
+	"strings"
+	"testing"
+)
+
+// auditFields are the field names the audit files (audit*.go) write:
+// zap.String("name", …), zap.Int("name", …), appendNonEmpty(fields,
+// "name", …).
+func auditFields(t *testing.T) map[string]bool {
+	src := parseDir(t, ".")
+	out := map[string]bool{}
+	src.calls(func(file string, c *ast.CallExpr) {
+		if !strings.HasPrefix(file, "audit") {
+			return
+		}
+		var arg ast.Expr
+		switch name := callName(c); {
+		case name == "appendNonEmpty" && len(c.Args) == 3:
+			arg = c.Args[1]
+		case (name == "String" || name == "Int") && len(c.Args) == 2:
+			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "zap" {
+					arg = c.Args[0]
+				}
+			}
+		}
+		if arg != nil {
+			if v, ok := literal(arg); ok {
+				out[v] = true
+			}
+		}
+	})
+	return out
+}
+
+// TestReadmeListsEveryAuditField: the Audit log section's field table
+// names exactly the fields an audit line can have (besides zap's level,
+// ts, logger and msg), its decision row exactly the decisions, and the
+// example line is JSON with documented fields only.
+func TestReadmeListsEveryAuditField(t *testing.T) {
+	code := auditFields(t)
+	if !code["request_id"] || !code["decision"] {
+		t.Fatalf("the scan of audit*.go found no request_id or decision field: it is broken (%v)", keys(code))
+	}
+	sec := section(t, readme(t), "## Audit log")
+	doc := map[string]bool{}
+	var decisions map[string]bool
+	for _, row := range tableRows(t, sec, "field") {
+		names := spans(row[0])
+		for _, n := range names {
+			doc[n] = true
+		}
+		if len(names) == 1 && names[0] == "decision" {
+			decisions = set(spans(strings.Join(row[1:], "|"))...)
+		}
+	}
+	compare(t, code, doc,
+		"the audit line has field %q, which README's audit table (## Audit log) lacks",
+		"README's audit table (## Audit log) names field %q, which no audit line has")
+	compare(t, parseDir(t, ".").stringConsts("decision", nil), decisions,
+		"audit decision %q (a constant decision… in the code) is not in README's decision row (## Audit log)",
+		"README's decision row (## Audit log) names %q, which is no decision… constant in the code")
+
+	blocks := fences(sec, "json")
+	if len(blocks) == 0 {
+		t.Fatal("README's Audit log section has no example line")
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(blocks[0]), &line); err != nil {
+		t.Fatalf("README's example audit line is not JSON: %v", err)
+	}
+	for k := range line {
+		if !doc[k] && k != "level" && k != "ts" && k != "logger" && k != "msg" {
+			t.Errorf("README's example audit line has field %q, which the table does not document", k)
+		}
+	}
+}
