@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -109,4 +110,35 @@ func TestReloadIntervalOff(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond) // absence of a reload: wait past the default interval
 	assert.Equal(t, http.StatusOK, serve(h, "192.0.2.1", "Bearer tok-old"))
 	assert.Equal(t, http.StatusUnauthorized, serve(h, "192.0.2.1", "Bearer tok-new"))
+}
+
+// TestChallengeAsTheReadmeQuotes: a 401 carries the WWW-Authenticate
+// header the README quotes, word for word: Basic with charset when Basic
+// auth is on, else Bearer for tokens in Authorization.
+func TestChallengeAsTheReadmeQuotes(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	ht := writeHtpasswd(t, dir, map[string]string{"alice": "pw"})
+	tokens := writeTestFile(t, dir, "tokens.txt", "tok-good\n")
+	for directive, want := range map[string]string{
+		"chroma_auth basic " + ht:          `Basic realm="Chroma", charset="UTF-8"`,
+		"chroma_auth token_file " + tokens: `Bearer realm="Chroma"`,
+	} {
+		require.Contains(t, string(b), "`WWW-Authenticate: "+want+"`", "README quotes the challenge")
+		h := provisioned(t, handlerFromCaddyfile(t, directive))
+		w := serveRec(h, "192.0.2.1", "")
+		require.Equal(t, http.StatusUnauthorized, w.Code)
+		assert.Equal(t, want, w.Header().Get("WWW-Authenticate"), directive)
+	}
+}
+
+// TestJWTSecretTooShortFailsTheConfig: a jwt block whose algorithms name
+// HS512 with a secret shorter than 64 bytes does not load, and says why.
+func TestJWTSecretTooShortFailsTheConfig(t *testing.T) {
+	port := freePort(t)
+	err := loadCaddyfile(caddyfileSite(port, "\tchroma_auth {\n\t\tjwt {\n\t\t\tsecret "+strings.Repeat("s", 40)+"\n\t\t\talgorithms HS512\n\t\t}\n\t}\n\trespond ok"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "algorithm HS512 needs a secret of at least 64")
+	_ = caddy.Stop()
 }

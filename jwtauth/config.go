@@ -108,6 +108,11 @@ func (c *Config) Validate() error {
 	if len(c.Secret) > 0 && len(c.Secret) < MinSecretLen {
 		return fmt.Errorf("jwt: secret is %d bytes; an HMAC secret needs at least %d", len(c.Secret), MinSecretLen)
 	}
+	if len(c.Secret) > 0 {
+		if err := c.checkSecretLen("secret", len(c.Secret)); err != nil {
+			return err
+		}
+	}
 	if !c.remote() && len(c.KeyFiles) == 0 && !c.hmac() {
 		return errors.New("jwt: no keys: set issuer (OpenID Connect discovery), jwks_url, key_file or secret")
 	}
@@ -145,6 +150,31 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// hmacMinLen is the least secret length for an HMAC algorithm: as long as
+// its hash (RFC 7518 3.2).
+func hmacMinLen(alg string) int {
+	switch alg {
+	case "HS384":
+		return 48
+	case "HS512":
+		return 64
+	}
+	return MinSecretLen
+}
+
+// checkSecretLen refuses a secret (of n bytes, named what) too short for
+// an HMAC algorithm the allow-list names: the load fails rather than every
+// such token being refused later as a bad signature. With no allow-list,
+// the secret verifies the HMAC algorithms it is long enough for.
+func (c *Config) checkSecretLen(what string, n int) error {
+	for _, a := range c.Algorithms {
+		if contains(hmacAlgs, a) && n < hmacMinLen(a) {
+			return fmt.Errorf("jwt: %s is %d bytes; algorithm %s needs a secret of at least %d (choose HS256 or a longer secret)", what, n, a, hmacMinLen(a))
+		}
+	}
+	return nil
+}
+
 // allowedFor reports whether alg is a signature algorithm that the
 // configured kind of key can verify: HMAC only with a secret, asymmetric
 // only with public keys. "none" never is.
@@ -159,8 +189,10 @@ func allowedFor(alg string, c *Config) bool {
 func (c *Config) algorithms() []jose.SignatureAlgorithm {
 	names := c.Algorithms
 	if len(names) == 0 {
-		if c.hmac() {
-			names = append(names, hmacAlgs...)
+		for _, a := range hmacAlgs {
+			if c.SecretFile != "" || (len(c.Secret) > 0 && len(c.Secret) >= hmacMinLen(a)) {
+				names = append(names, a)
+			}
 		}
 		if c.remote() || len(c.KeyFiles) > 0 {
 			names = append(names, asymmetricAlgs...)

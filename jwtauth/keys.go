@@ -101,7 +101,7 @@ func keyFits(alg string, k key) bool {
 	}
 	switch p := k.pub.(type) {
 	case []byte:
-		return contains(hmacAlgs, alg)
+		return contains(hmacAlgs, alg) && len(p) >= hmacMinLen(alg)
 	case *rsa.PublicKey:
 		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
 	case *ecdsa.PublicKey:
@@ -199,6 +199,9 @@ func loadStatic(c *Config) ([]key, error) {
 		secret = bytes.TrimSpace(data)
 		if len(secret) < MinSecretLen {
 			return nil, fmt.Errorf("jwt: secret_file %s: %d bytes; an HMAC secret needs at least %d", c.SecretFile, len(secret), MinSecretLen)
+		}
+		if err := c.checkSecretLen("secret_file "+c.SecretFile, len(secret)); err != nil {
+			return nil, err
 		}
 	}
 	if len(secret) > 0 {

@@ -108,6 +108,10 @@ func (v *Verifier) keysFor(kid, alg string) (*keySet, []key, error) {
 		}
 	}
 	if len(cands) == 0 {
+		if contains(hmacAlgs, alg) && v.cfg.hmac() {
+			// the secret is too short for this algorithm (secret_file)
+			return nil, nil, refuse(ErrAlgNotAllowed)
+		}
 		return nil, nil, refuse(ErrUnknownKey)
 	}
 	return ks, cands, nil
