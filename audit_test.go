@@ -308,3 +308,17 @@ func TestAuditOffAllocatesNothing(t *testing.T) {
 	assert.Zero(t, n)
 	assert.Nil(t, vars.route, "nothing classified for an audit that is off")
 }
+
+// TestAuditPublicCoversPreflights: with audit { public }, a CORS
+// preflight, which passes like a public route, has its audit line too.
+func TestAuditPublicCoversPreflights(t *testing.T) {
+	dir := t.TempDir()
+	keysFile, _ := writeKeys(t, dir, providers.KeyEntry{User: "alice"})
+	h, logs := observed(t, &ChromaAuth{KeysFile: keysFile, Audit: &Audit{Public: true}, ReloadInterval: -1})
+	r := auditRequest("OPTIONS", "/api/v2/tenants/t/databases/d/collections", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+	require.NoError(t, h.ServeHTTP(httptest.NewRecorder(), r, okNext))
+	all := logs.TakeAll()
+	require.Len(t, all, 1)
+	assert.Equal(t, "allowed", all[0].ContextMap()["decision"])
+	assert.Equal(t, "OPTIONS", all[0].ContextMap()["method"])
+}

@@ -16,7 +16,7 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		// answers it from its cors_allow_origins without running anything.
 		h.stripCredentials(r)
 		countRequest(resultPublic)
-		return next.ServeHTTP(w, r)
+		return h.auditPublic(next).ServeHTTP(w, r)
 	}
 	if h.isPublic(r) {
 		h.stripCredentials(r)

@@ -179,3 +179,49 @@ func TestLabelValuesAreConstants(t *testing.T) {
 		}
 	})
 }
+
+// TestLabelConstantsAreUsed: every reason…, result… and decision…
+// constant the README documents is used by the code, so a documented value
+// is one the code can emit, not a leftover. (A constant that names another
+// package's, such as authz.ReasonMissing, stands for the value that
+// package emits.)
+func TestLabelConstantsAreUsed(t *testing.T) {
+	src := parseDir(t, ".")
+	declared := map[*ast.Ident]bool{}
+	used := map[string]bool{}
+	for _, f := range src.files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			for i, name := range vs.Names {
+				for _, p := range []string{"reason", "result", "decision"} {
+					if !strings.HasPrefix(name.Name, p) {
+						continue
+					}
+					if i < len(vs.Values) {
+						if _, alias := vs.Values[i].(*ast.SelectorExpr); alias {
+							continue
+						}
+					}
+					declared[name] = true
+				}
+			}
+			return true
+		})
+	}
+	for _, f := range src.files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && !declared[id] {
+				used[id.Name] = true
+			}
+			return true
+		})
+	}
+	for id := range declared {
+		if !used[id.Name] {
+			t.Errorf("%s: constant %s is declared (and so documented) but never used", src.fset.Position(id.Pos()), id.Name)
+		}
+	}
+}
