@@ -171,8 +171,12 @@ func signingKey(a JWTArgs) (any, string, error) {
 	if alg == "" {
 		alg = "HS256"
 	}
-	if alg != "HS256" && alg != "HS384" && alg != "HS512" {
+	need := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[alg]
+	if need == 0 {
 		return nil, "", fmt.Errorf("jwt: --alg %s: a secret signs HS256, HS384 or HS512", alg)
+	}
+	if len(secret) < need {
+		return nil, "", fmt.Errorf("jwt: --alg %s needs a secret of at least %d bytes; the secret is %d", alg, need, len(secret))
 	}
 	return secret, alg, nil
 }

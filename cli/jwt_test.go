@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +120,8 @@ func TestMintJWTErrors(t *testing.T) {
 		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: func(string) (string, bool) { return "", false }}, "unset or empty"},
 		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: func(string) (string, bool) { return "short", true }}, "at least 32"},
 		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: env, Alg: "RS256"}, "a secret signs HS256"},
+		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: func(string) (string, bool) { return strings.Repeat("s", 63), true }, Alg: "HS512"}, "--alg HS512 needs a secret of at least 64 bytes"},
+		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: func(string) (string, bool) { return strings.Repeat("s", 47), true }, Alg: "HS384"}, "--alg HS384 needs a secret of at least 48 bytes"},
 		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: env, Lifetime: -time.Second}, "--lifetime"},
 		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: env, Collections: []string{"docs"}}, "want name=level"},
 		{JWTArgs{Subject: "a", SecretEnv: "S", LookupEnv: env, Collections: []string{"docs=root"}}, "unknown access level"},
