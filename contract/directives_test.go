@@ -143,3 +143,27 @@ func keys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestJWTJSONNamesAreTheCaddyfiles: "In JSON the block is the jwt object
+// of the handler, with the same names (key_files a list)": the jwt
+// block's options and JSON fields are the same names, key_file aside.
+func TestJWTJSONNamesAreTheCaddyfiles(t *testing.T) {
+	sec := section(t, readme(t), "## JWT and OpenID Connect")
+	if !strings.Contains(sec, "with the same names\n(`key_files` a list)") && !strings.Contains(sec, "with the same names (`key_files` a list)") {
+		t.Fatal("README's JWT section no longer says the JSON names are the Caddyfile's: update this test")
+	}
+	code := map[string]bool{}
+	typ := reflect.TypeOf(chromaauth.JWTConfig{})
+	for i := 0; i < typ.NumField(); i++ {
+		if tag := typ.Field(i).Tag.Get("json"); tag != "" && tag != "-" {
+			name := strings.Split(tag, ",")[0]
+			if name == "key_files" {
+				name = "key_file"
+			}
+			code[name] = true
+		}
+	}
+	compare(t, code, optionBlock(t, sec, "jwt {"),
+		"the jwt JSON field %q has no option of that name in README's jwt block",
+		"README's jwt block lists %q, which is no JSON field of the jwt object")
+}
