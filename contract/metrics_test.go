@@ -225,3 +225,44 @@ func TestLabelConstantsAreUsed(t *testing.T) {
 		}
 	}
 }
+
+var reasonWord = regexp.MustCompile(`^[a-z][a-z_]*$`)
+
+// TestDecisionReasonsAreDocumented: a reason word the authz package gives
+// a decision (Reason: "bad_body", d.Reason = "lookup_unavailable") is one
+// of the README's denied_total reasons, so that a decision step that
+// counts its own reasons stays documented.
+func TestDecisionReasonsAreDocumented(t *testing.T) {
+	var doc map[string]bool
+	for _, row := range tableRows(t, section(t, readme(t), "## Metrics"), "metric") {
+		if strings.HasPrefix(row[0], "`caddy_chroma_auth_denied_total") {
+			doc = set(spans(strings.Join(row[1:], "|"))...)
+		}
+	}
+	if doc == nil {
+		t.Fatal("README's Metrics table has no denied_total row")
+	}
+	src := parseDir(t, "authz")
+	check := func(pos ast.Node, e ast.Expr) {
+		if v, ok := literal(e); ok && reasonWord.MatchString(v) && !doc[v] {
+			t.Errorf("%s: the authz package gives a decision reason %q, which README's denied_total row (## Metrics) lacks", src.fset.Position(pos.Pos()), v)
+		}
+	}
+	for _, f := range src.files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch v := n.(type) {
+			case *ast.KeyValueExpr:
+				if k, ok := v.Key.(*ast.Ident); ok && k.Name == "Reason" {
+					check(v, v.Value)
+				}
+			case *ast.AssignStmt:
+				for i, l := range v.Lhs {
+					if sel, ok := l.(*ast.SelectorExpr); ok && sel.Sel.Name == "Reason" && i < len(v.Rhs) {
+						check(v, v.Rhs[i])
+					}
+				}
+			}
+			return true
+		})
+	}
+}
