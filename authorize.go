@@ -38,7 +38,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		defer h.listings.Drop(t, d)
 	}
 	h.auditNote(r, vars)
-	if !authz.NeedsRoute(pol.rbac, id) {
+	if !authz.NeedsRoute(pol.rbac, id) && id.Rows == nil {
 		if authz.IsIdentityRequest(r) {
 			h.auditAnswered(r, vars, http.StatusOK)
 			return answerIdentity(w, id)
@@ -72,6 +72,9 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		return answerIdentity(w, id)
 	case d.Filtered:
 		return h.serveFiltered(w, r, next, id, rt)
+	}
+	if id.Rows != nil {
+		return h.serveRows(w, r, next, vars, &d)
 	}
 	countRequest(resultAllowed)
 	next = h.auditAllowed(r, next, vars)

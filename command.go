@@ -29,7 +29,8 @@ needed.
   caddy chroma-auth token [--bytes <n>]
   caddy chroma-auth jwt --subject <user> (--secret-file <f> | --secret-env <VAR> | --key-file <pem>) [...]
   caddy chroma-auth key create --file <keys> --user <name> [--tenant <t>] [--databases <d,...>]
-        [--role <r>] [--collections docs=read,team-*=write] [--expires 90d|36h|30s | --no-expiry] [--label <l>]
+        [--role <r>] [--collections docs=read,team-*=write] [--rows owner={user},...]
+        [--expires 90d|36h|30s | --no-expiry] [--label <l>]
   caddy chroma-auth key list   --file <keys>
   caddy chroma-auth key revoke --file <keys> <id>
   caddy chroma-auth check --config <Caddyfile> [--adapter <name>]
@@ -232,6 +233,7 @@ func keyCommand() *cobra.Command {
 					a.User, a.Tenant, a.Databases = fs.String("user"), fs.String("tenant"), fs.String("databases")
 					a.Role, a.Collections, a.Label = fs.String("role"), fs.String("collections"), fs.String("label")
 					a.Expires, a.NoExpiry = fs.String("expires"), fs.Bool("no-expiry")
+					a.Rows = fs.String("rows")
 				}
 				return cli.RunKey(stdio(cmd), a)
 			}),
@@ -243,6 +245,7 @@ func keyCommand() *cobra.Command {
 			c.Flags().String("databases", "", "The databases the key reaches, comma-separated (default: every one)")
 			c.Flags().String("role", "", "The key's RBAC role")
 			c.Flags().String("collections", "", "Collection grants, name-or-glob=read|write|admin, comma-separated (default: every collection)")
+			c.Flags().String("rows", "", "Row-level security: metadata key=value pairs every record the key sees or writes holds, comma-separated ({user} is the user)")
 			c.Flags().String("expires", "", "Lifetime: days (90d) or a duration (36h, 30s); default 90d")
 			c.Flags().Bool("no-expiry", false, "Make a key that never expires")
 			c.Flags().String("label", "", "A note to tell the key apart (laptop, ci)")

@@ -69,6 +69,11 @@ type JWTConfig struct {
 	RoleClaim        string `json:"role_claim,omitempty"`
 	CollectionsClaim string `json:"collections_claim,omitempty"`
 
+	// Row-level security from claims: metadata key → claim path. The
+	// identity sees and changes only the records whose metadata holds each
+	// key with the value of its claim; a token lacking one is refused.
+	RowsClaims map[string]string `json:"rows_claims,omitempty"`
+
 	// How often the provider's keys are fetched again. Default 10m.
 	RefreshInterval caddy.Duration `json:"refresh_interval,omitempty"`
 
@@ -103,6 +108,7 @@ func (c *JWTConfig) jwtauthConfig(reload time.Duration) (jwtauth.Config, error) 
 		DatabasesClaim:     c.DatabasesClaim,
 		RoleClaim:          c.RoleClaim,
 		CollectionsClaim:   c.CollectionsClaim,
+		RowsClaims:         c.RowsClaims,
 		RefreshInterval:    time.Duration(c.RefreshInterval),
 		MinRefreshInterval: time.Duration(c.MinRefreshInterval),
 		ReloadInterval:     reload,
@@ -218,6 +224,9 @@ func (h *ChromaAuth) verifyJWT(tok string) (id *providers.Identity, reason strin
 //	    databases_claim   <path>
 //	    role_claim        <path>
 //	    collections_claim <path>
+//	    rows_claims {
+//	        <metadata key> <claim path>
+//	    }
 //	    refresh_interval  <duration>
 //	    min_refresh_interval <duration>
 //	    cache_size        <n>
@@ -225,6 +234,12 @@ func (h *ChromaAuth) verifyJWT(tok string) (id *providers.Identity, reason strin
 func unmarshalJWT(d *caddyfile.Dispenser, c *JWTConfig) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
+		if name == "rows_claims" {
+			if err := unmarshalRowsClaims(d, c); err != nil {
+				return err
+			}
+			continue
+		}
 		args := d.RemainingArgs()
 		if len(args) == 0 {
 			return d.Errf("chroma_auth: jwt: %s needs an argument", name)
@@ -317,4 +332,29 @@ func (h *ChromaAuth) checkJWT() ([]string, error) {
 		return files, fmt.Errorf("chroma_auth: %w", err)
 	}
 	return files, nil
+}
+
+// unmarshalRowsClaims reads `rows_claims { <metadata key> <claim path> ... }`.
+func unmarshalRowsClaims(d *caddyfile.Dispenser, c *JWTConfig) error {
+	if d.NextArg() {
+		return d.Errf("chroma_auth: jwt: rows_claims takes a block of <metadata key> <claim path> lines")
+	}
+	if c.RowsClaims == nil {
+		c.RowsClaims = make(map[string]string)
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		key := d.Val()
+		args := d.RemainingArgs()
+		if len(args) != 1 {
+			return d.Errf("chroma_auth: jwt: rows_claims: %s wants one claim path", key)
+		}
+		if _, dup := c.RowsClaims[key]; dup {
+			return d.Errf("chroma_auth: jwt: rows_claims: %s given twice", key)
+		}
+		c.RowsClaims[key] = args[0]
+	}
+	if len(c.RowsClaims) == 0 {
+		return d.Errf("chroma_auth: jwt: rows_claims is empty")
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -106,8 +107,13 @@ func collectionsURL(tenant, database, rest, query string) *url.URL {
 // answer. A handler error (the proxy could not reach Chroma) is
 // ErrUnavailable.
 func (f *proxyFetcher) get(ctx context.Context, u *url.URL) (*bufferWriter, error) {
+	return f.send(ctx, http.MethodGet, u, nil)
+}
+
+// send is get with another method and a JSON body (nil: none).
+func (f *proxyFetcher) send(ctx context.Context, method string, u *url.URL, body []byte) (*bufferWriter, error) {
 	sub := f.r.Clone(ctx)
-	sub.Method = http.MethodGet
+	sub.Method = method
 	sub.URL = u
 	sub.RequestURI = u.RequestURI()
 	sub.Body = http.NoBody
@@ -118,6 +124,11 @@ func (f *proxyFetcher) get(ctx context.Context, u *url.URL) (*bufferWriter, erro
 		sub.Header.Del(k)
 	}
 	sub.Header.Set("Accept", "application/json")
+	if body != nil {
+		sub.Body = io.NopCloser(bytes.NewReader(body))
+		sub.ContentLength = int64(len(body))
+		sub.Header.Set("Content-Type", "application/json")
+	}
 	rec := &bufferWriter{header: make(http.Header)}
 	if err := f.next.ServeHTTP(rec, sub); err != nil {
 		return nil, fmt.Errorf("%w: %v", authz.ErrUnavailable, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
 // DefaultKeyLifetime is how long a key lives unless told otherwise, as
@@ -34,6 +35,7 @@ type KeyArgs struct {
 	Databases   string // comma-separated
 	Role        string
 	Collections string // name-or-glob=level, comma-separated: docs=read,team-*=write
+	Rows        string // metadata key=value, comma-separated: owner={user},team=blue
 	Label       string
 	Expires     string // 90d, 36h, 30s…; "" is DefaultKeyLifetime
 	NoExpiry    bool
@@ -128,11 +130,21 @@ func newKeyEntry(a KeyArgs, now time.Time) (providers.KeyEntry, error) {
 			}
 			m[name] = level
 		}
-		g, err := providers.NewGrants(m)
+		g, err := providers.NewGrantsFor(m, a.User)
 		if err != nil {
 			return e, fmt.Errorf("--collections: %w", err)
 		}
 		e.Collections = g
+	}
+	if a.Rows != "" {
+		m, err := rows.ParseList(a.Rows)
+		if err == nil {
+			m, err = rows.Expand(m, a.User)
+		}
+		if err != nil {
+			return e, fmt.Errorf("--rows: %w", err)
+		}
+		e.Rows = m
 	}
 	switch {
 	case a.NoExpiry && a.Expires != "":

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
 // maxPathDepth bounds how deep a dotted claim path is looked up.
@@ -64,8 +65,19 @@ func mapClaims(c *Config, claims map[string]any) (*providers.Identity, error) {
 		}
 	}
 	if c.CollectionsClaim != "" {
-		if id.Collections, err = grantsClaim(claims, c.CollectionsClaim); err != nil {
+		if id.Collections, err = grantsClaim(claims, c.CollectionsClaim, id.User); err != nil {
 			return nil, err
+		}
+	}
+	if len(c.RowsClaims) > 0 {
+		id.Rows = make(map[string]string, len(c.RowsClaims))
+		for k, path := range c.RowsClaims {
+			if id.Rows[k], err = stringClaim(claims, path, true); err != nil {
+				return nil, err
+			}
+		}
+		if rows.Check(id.Rows) != nil {
+			return nil, refuseClaim(ErrClaimType, "rows")
 		}
 	}
 	return id, nil
@@ -138,7 +150,7 @@ func stringsClaim(claims map[string]any, path string) ([]string, error) {
 
 // grantsClaim reads a collections claim, {"docs": "read", "team-*":
 // "write"}, into grants.
-func grantsClaim(claims map[string]any, path string) (*providers.Grants, error) {
+func grantsClaim(claims map[string]any, path, user string) (*providers.Grants, error) {
 	v, ok := lookup(claims, path, 0)
 	if !ok || v == nil {
 		return nil, nil // every collection of the identity's databases
@@ -155,7 +167,7 @@ func grantsClaim(claims map[string]any, path string) (*providers.Grants, error) 
 		}
 		m[name] = s
 	}
-	g, err := providers.NewGrants(m)
+	g, err := providers.NewGrantsFor(m, user)
 	if err != nil {
 		return nil, refuseClaim(ErrClaimType, path)
 	}

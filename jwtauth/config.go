@@ -12,6 +12,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
 // Defaults.
@@ -61,6 +63,12 @@ type Config struct {
 	// "https://example.com/tenant", is found whole). Empty means unmapped,
 	// except UserClaim which defaults to "sub".
 	UserClaim, TenantClaim, DatabasesClaim, RoleClaim, CollectionsClaim string
+
+	// RowsClaims maps metadata keys to claim paths: the identity's rows
+	// (row-level security) take each key's value from its claim. A token
+	// that lacks one, or holds anything but a non-empty string there, is
+	// refused: it must not see every record.
+	RowsClaims map[string]string
 
 	// RefreshInterval is how often remote keys are fetched again.
 	RefreshInterval time.Duration
@@ -142,7 +150,17 @@ func (c *Config) Validate() error {
 	if c.RefreshInterval < 0 || c.CacheSize < 0 {
 		return errors.New("jwt: refresh_interval and cache_size cannot be negative")
 	}
-	for _, p := range []string{c.UserClaim, c.TenantClaim, c.DatabasesClaim, c.RoleClaim, c.CollectionsClaim} {
+	paths := []string{c.UserClaim, c.TenantClaim, c.DatabasesClaim, c.RoleClaim, c.CollectionsClaim}
+	for k, p := range c.RowsClaims {
+		if err := rows.Check(map[string]string{k: "x"}); err != nil {
+			return fmt.Errorf("jwt: rows_claims: %v", err)
+		}
+		if p == "" {
+			return fmt.Errorf("jwt: rows_claims: %q has no claim path", k)
+		}
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
 		if strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.Contains(p, "..") {
 			return fmt.Errorf("jwt: claim path %q: empty member name", p)
 		}

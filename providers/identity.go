@@ -24,6 +24,10 @@ type Identity struct {
 	// Collections are the collections the identity may use, and how; nil
 	// means every collection of its databases (see Grants).
 	Collections *Grants `json:"-"`
+	// Rows are the identity's row-level security: metadata key → value,
+	// every one of which a record must hold for the identity to see or
+	// change it. nil means every record.
+	Rows map[string]string `json:"-"`
 	// Provider says which credential proved the identity: "basic",
 	// "token", "key" (an API key) or "jwt".
 	Provider string `json:"-"`

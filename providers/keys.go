@@ -164,8 +164,11 @@ type KeyEntry struct {
 	Databases   []string
 	Role        string
 	Collections *Grants
-	Hash        string // sha256:<salt>:<digest>, never the key
-	Line        int    // 1-based line in the file; 0 for a new entry
+	// Rows: metadata key → value a record must hold ({user} replaced);
+	// nil for every record.
+	Rows map[string]string
+	Hash string // sha256:<salt>:<digest>, never the key
+	Line int    // 1-based line in the file; 0 for a new entry
 }
 
 // keyLine is the JSON of a KeyEntry.
@@ -181,6 +184,7 @@ type keyLine struct {
 	// A pointer, so that `{}` (no collection) is written and read apart
 	// from no key at all (every collection).
 	Collections *map[string]string `json:"collections,omitempty"`
+	Rows        map[string]string  `json:"rows,omitempty"`
 	Hash        string             `json:"hash"`
 }
 
@@ -192,7 +196,7 @@ func (e *KeyEntry) Expired(now time.Time) bool {
 // Identity is the identity the key proves: its user and scope, with
 // Provider "key" and KeyID set.
 func (e *KeyEntry) Identity() *Identity {
-	u := UserEntry{ID: e.User, Role: e.Role, Tenant: e.Tenant, Databases: e.Databases, Collections: e.Collections}
+	u := UserEntry{ID: e.User, Role: e.Role, Tenant: e.Tenant, Databases: e.Databases, Collections: e.Collections, Rows: e.Rows}
 	id := u.Identity(ProviderKey)
 	id.KeyID = e.ID
 	return id
@@ -203,7 +207,7 @@ func (e *KeyEntry) MarshalLine() ([]byte, error) {
 	l := keyLine{
 		ID: e.ID, User: e.User, Label: e.Label, Created: e.Created.UTC().Format(time.RFC3339),
 		Expires: NeverExpires, Tenant: e.Tenant, Databases: e.Databases, Role: e.Role,
-		Hash: e.Hash,
+		Rows: e.Rows, Hash: e.Hash,
 	}
 	if !e.Expires.IsZero() {
 		l.Expires = e.Expires.UTC().Format(time.RFC3339)
@@ -304,9 +308,12 @@ func parseKeyLine(name string, lineNo int, line []byte) (KeyEntry, error) {
 		}
 	}
 	if l.Collections != nil {
-		if e.Collections, err = NewGrants(*l.Collections); err != nil {
+		if e.Collections, err = NewGrantsFor(*l.Collections, l.User); err != nil {
 			return bad(who, "collections: %v", err)
 		}
+	}
+	if e.Rows, err = userRows(l.Rows, l.User); err != nil {
+		return bad(who, "%v", err)
 	}
 	if _, _, err := parseKeyHash(l.Hash); err != nil {
 		return bad(who, "%v", err)
@@ -327,7 +334,7 @@ func jsonMsg(err error) string {
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if strings.HasPrefix(msg, "unknown field") {
-		return msg + " (want id, user, label, created, expires, tenant, databases, role, collections, hash)"
+		return msg + " (want id, user, label, created, expires, tenant, databases, role, collections, rows, hash)"
 	}
 	return "invalid JSON"
 }

@@ -28,11 +28,14 @@ type UserEntry struct {
 	Line        int       `yaml:"-"`
 	// File is the file the entry was read from.
 	File string `yaml:"-"`
+	// Rows is the `rows:` map of metadata keys to values ({user} stands
+	// for the id), with {user} replaced; nil when the entry has none.
+	Rows map[string]string `yaml:"rows"`
 }
 
 // Identity is the entry's identity with Chroma's defaults filled in.
 func (u *UserEntry) Identity(provider string) *Identity {
-	id := &Identity{User: u.ID, Role: u.Role, Tenant: u.Tenant, Databases: u.Databases, Collections: u.Collections, Provider: provider}
+	id := &Identity{User: u.ID, Role: u.Role, Tenant: u.Tenant, Databases: u.Databases, Collections: u.Collections, Rows: u.Rows, Provider: provider}
 	if u.File != "" {
 		id.Source = (&FileError{File: u.File, Line: u.Line}).where()
 	}
@@ -84,7 +87,7 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 		var u UserEntry
 		var err error
 		if key := unknownKey(node); key != "" {
-			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections)", key)
+			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections, rows)", key)
 		}
 		if err = node.Decode(&u); err != nil {
 			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "malformed entry: %s", yamlMsg(err))
@@ -110,8 +113,11 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 				return nil, fileErr(name, u.Line, who, "database names must be non-empty without spaces")
 			}
 		}
-		if u.Collections, err = grantsNode(&u.Grants); err != nil {
+		if u.Collections, err = grantsNode(&u.Grants, u.ID); err != nil {
 			return nil, fileErr(name, u.Grants.Line, who, "%v", err)
+		}
+		if u.Rows, err = userRows(u.Rows, u.ID); err != nil {
+			return nil, fileErr(name, u.Line, who, "%v", err)
 		}
 		if tokensRequired && len(u.Tokens) == 0 {
 			return nil, fileErr(name, u.Line, who, "user has no tokens")
@@ -149,7 +155,7 @@ func unknownKey(n *yaml.Node) string {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k := n.Content[i].Value; k {
-		case "id", "role", "tenant", "databases", "tokens", "collections":
+		case "id", "role", "tenant", "databases", "tokens", "collections", "rows":
 		default:
 			return k
 		}
@@ -161,7 +167,7 @@ func unknownKey(n *yaml.Node) string {
 // An absent key gives nil (every collection); `{}` gives none. A name given
 // twice, a level that is not read, write or admin, or anything but a map
 // of strings is an error.
-func grantsNode(n *yaml.Node) (*Grants, error) {
+func grantsNode(n *yaml.Node, user string) (*Grants, error) {
 	if n.Kind == 0 {
 		return nil, nil
 	}
@@ -181,7 +187,7 @@ func grantsNode(n *yaml.Node) (*Grants, error) {
 		lines[k.Value] = k.Line
 		m[k.Value] = v.Value
 	}
-	g, err := NewGrants(m)
+	g, err := NewGrantsFor(m, user)
 	if err != nil {
 		return nil, fmt.Errorf("collections: %v", err)
 	}

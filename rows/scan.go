@@ -1,0 +1,301 @@
+package rows
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrBadBody: the body is not the JSON the route takes. The gateway
+// refuses it (Chroma would too) rather than guess what it means.
+var ErrBadBody = errors.New("request body the gateway cannot filter")
+
+// ErrForbidden: the body asks for what the identity's rows forbid (a
+// record that sets a row key to another value). Nothing is forwarded whole.
+var ErrForbidden = errors.New("forbidden by the identity's rows")
+
+// maxDepth bounds nesting (serde_json, Chroma's parser, stops at 128).
+const maxDepth = 256
+
+// maxCapture bounds a value the rewrite holds whole: a where clause, a
+// record's metadata value, the ids of a write, one operation of a
+// conditional commit.
+const maxCapture = 64 << 20
+
+func bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadBody, fmt.Sprintf(format, args...))
+}
+
+// scanner reads JSON from r and copies what it consumes to w (while out
+// is on) and to a capture buffer (while capturing), byte for byte: the
+// bytes between start and pos are consumed and not yet handed on.
+type scanner struct {
+	r       io.Reader
+	w       io.Writer
+	buf     []byte
+	pos, n  int
+	start   int
+	out     bool
+	capture bool
+	cap     []byte
+	eof     bool
+	err     error
+	depth   int
+}
+
+func newScanner(r io.Reader, w io.Writer) *scanner {
+	return &scanner{r: r, w: w, buf: make([]byte, 64<<10), out: true}
+}
+
+// hand passes the consumed bytes on.
+func (s *scanner) hand() {
+	if s.start >= s.pos {
+		s.start = s.pos
+		return
+	}
+	p := s.buf[s.start:s.pos]
+	if s.out && s.err == nil {
+		if _, err := s.w.Write(p); err != nil {
+			s.err = err
+		}
+	}
+	if s.capture {
+		if len(s.cap)+len(p) > maxCapture {
+			s.err = bad("a value the gateway must read is over %d bytes", maxCapture)
+		}
+		s.cap = append(s.cap, p...)
+	}
+	s.start = s.pos
+}
+
+// setOut turns copying to w on or off from here.
+func (s *scanner) setOut(on bool) { s.hand(); s.out = on }
+
+// startCapture starts a capture from here; endCapture returns it.
+func (s *scanner) startCapture() { s.hand(); s.capture, s.cap = true, s.cap[:0] }
+func (s *scanner) endCapture() []byte {
+	s.hand()
+	s.capture = false
+	return s.cap
+}
+
+// write emits b to w, in order with the copied bytes.
+func (s *scanner) write(b []byte) {
+	s.hand()
+	if s.err == nil {
+		if _, err := s.w.Write(b); err != nil {
+			s.err = err
+		}
+	}
+}
+
+// more makes sure a byte is there to read; false at the end or on error.
+func (s *scanner) more() bool {
+	if s.pos < s.n {
+		return true
+	}
+	if s.err != nil || s.eof {
+		return false
+	}
+	s.hand()
+	s.pos, s.n, s.start = 0, 0, 0
+	for s.n == 0 {
+		n, err := s.r.Read(s.buf)
+		s.n = n
+		if err == io.EOF {
+			s.eof = true
+			return n > 0
+		}
+		if err != nil {
+			s.err = err
+			return n > 0
+		}
+	}
+	return true
+}
+
+// fail is the error to return: a read error, else bad(what).
+func (s *scanner) fail(what string) error {
+	if s.err != nil {
+		return s.err
+	}
+	return bad("%s", what)
+}
+
+// ws consumes white space and returns the next byte (not consumed).
+func (s *scanner) ws() (byte, error) {
+	for s.more() {
+		c := s.buf[s.pos]
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c, nil
+		}
+		s.pos++
+	}
+	return 0, s.fail("unexpected end of body")
+}
+
+// expect consumes byte c (after white space).
+func (s *scanner) expect(c byte) error {
+	got, err := s.ws()
+	if err != nil {
+		return err
+	}
+	if got != c {
+		return bad("want %q, got %q", c, got)
+	}
+	s.pos++
+	return nil
+}
+
+// value consumes one JSON value.
+func (s *scanner) value() error {
+	c, err := s.ws()
+	if err != nil {
+		return err
+	}
+	switch {
+	case c == '"':
+		return s.str()
+	case c == '{' || c == '[':
+		return s.compound(c)
+	case c == '-' || ('0' <= c && c <= '9') || c == 't' || c == 'f' || c == 'n':
+		return s.scalar()
+	}
+	return bad("unexpected %q", c)
+}
+
+// compound consumes an object or an array, checking its structure.
+func (s *scanner) compound(open byte) error {
+	if s.depth++; s.depth > maxDepth {
+		return bad("nested deeper than %d", maxDepth)
+	}
+	defer func() { s.depth-- }()
+	s.pos++
+	closer := byte(']')
+	if open == '{' {
+		closer = '}'
+	}
+	c, err := s.ws()
+	if err != nil {
+		return err
+	}
+	if c == closer {
+		s.pos++
+		return nil
+	}
+	for {
+		if open == '{' {
+			if c, err = s.ws(); err != nil {
+				return err
+			}
+			if c != '"' {
+				return bad("object keys must be strings")
+			}
+			if err := s.str(); err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+		}
+		if err := s.value(); err != nil {
+			return err
+		}
+		if c, err = s.ws(); err != nil {
+			return err
+		}
+		s.pos++
+		switch c {
+		case ',':
+		case closer:
+			return nil
+		default:
+			return bad("want ',' or %q, got %q", closer, c)
+		}
+	}
+}
+
+// str consumes a string (the opening quote is next).
+func (s *scanner) str() error {
+	s.pos++
+outer:
+	for s.more() {
+		b := s.buf[s.pos:s.n]
+		for i, c := range b {
+			switch {
+			case c == '"':
+				s.pos += i + 1
+				return nil
+			case c == '\\':
+				s.pos += i + 1
+				if !s.more() {
+					return s.fail("unterminated string")
+				}
+				s.pos++ // the escaped byte; \uXXXX's digits are plain bytes
+				continue outer
+			case c < ' ':
+				return bad("control character in a string")
+			}
+		}
+		s.pos = s.n
+	}
+	return s.fail("unterminated string")
+}
+
+// scalar consumes a number, true, false or null: its bytes are copied as
+// they are (no float conversion); Chroma checks them.
+func (s *scanner) scalar() error {
+	for s.more() {
+		b := s.buf[s.pos:s.n]
+		for i, c := range b {
+			if !scalarByte[c] {
+				s.pos += i
+				return nil
+			}
+		}
+		s.pos = s.n
+	}
+	if s.err != nil {
+		return s.err
+	}
+	return nil // a scalar ending the body: the caller finds the end
+}
+
+var scalarByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789+-.eEtruefalsn") {
+		t[c] = true
+	}
+	return t
+}()
+
+// end checks nothing but white space follows the top-level value.
+func (s *scanner) end() error {
+	for s.more() {
+		c := s.buf[s.pos]
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return bad("data after the JSON object")
+		}
+		s.pos++
+	}
+	if s.err != nil {
+		return s.err
+	}
+	s.hand()
+	return s.err
+}
+
+// key consumes an object key (after white space) and returns it decoded.
+func (s *scanner) key() (string, error) {
+	c, err := s.ws()
+	if err != nil {
+		return "", err
+	}
+	if c != '"' {
+		return "", bad("object keys must be strings")
+	}
+	s.startCapture()
+	if err := s.str(); err != nil {
+		return "", err
+	}
+	return decodeString(s.endCapture())
+}

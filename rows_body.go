@@ -1,0 +1,158 @@
+package chromaauth
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
+)
+
+// rowLocks serialize the check-then-write of row-filtered writes per
+// collection, across every handler instance of the process (a config
+// reload does not open a gap).
+var rowLocks = rows.NewLocks()
+
+// rewriteState is what the rewrite learned, set before the upstream can
+// see the end of the body.
+type rewriteState struct {
+	mu   sync.Mutex
+	err  error
+	done bool
+}
+
+func (s *rewriteState) set(err error) {
+	s.mu.Lock()
+	s.err, s.done = err, true
+	s.mu.Unlock()
+}
+
+func (s *rewriteState) failed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err != nil
+}
+
+// guardWriter passes the upstream's answer on unless the rewrite failed
+// before it came: then the upstream saw a body cut short (no write was
+// made) and the gateway answers in its place.
+type guardWriter struct {
+	statusWriter
+	state     *rewriteState
+	swallowed bool
+}
+
+func (g *guardWriter) WriteHeader(status int) {
+	if g.status == 0 && status >= 200 && g.state.failed() {
+		g.swallowed = true
+	}
+	if g.swallowed {
+		return
+	}
+	g.statusWriter.WriteHeader(status)
+}
+
+func (g *guardWriter) Write(p []byte) (int, error) {
+	if g.status == 0 && !g.swallowed {
+		g.WriteHeader(http.StatusOK)
+	}
+	if g.swallowed {
+		return len(p), nil
+	}
+	return g.statusWriter.Write(p)
+}
+
+// serveRewritten forwards a record request with its body rewritten for
+// the identity's rows as it streams: no whole-body buffer, numbers copied
+// as written. Writes hold their collection's lock (exclusive for the
+// check-then-write of update, upsert and a conditional commit; shared for
+// add) until the upstream has answered.
+func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, op rows.Op, f *rows.Filter) error {
+	id, rt := d.Identity, *d.Route
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		countRequest(resultDenied)
+		return writeJSON(w, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"))
+	}
+	lockKey := strings.ToLower(rt.Collection)
+	var check rows.IDCheck
+	switch op {
+	case rows.Add:
+		defer rowLocks.RLock(lockKey)()
+	case rows.Upsert, rows.Update, rows.Commit:
+		defer rowLocks.Lock(lockKey)()
+		check = h.ownershipCheck(r, next, rt, f)
+	}
+	src := r.Body
+	if src == nil {
+		src = http.NoBody
+	}
+	pr, pw := io.Pipe()
+	state := &rewriteState{}
+	res := make(chan error, 1)
+	go func() {
+		bw := bufio.NewWriterSize(pw, 64<<10)
+		err := rows.Rewrite(bw, src, op, f, check)
+		if err == nil {
+			err = bw.Flush()
+		}
+		state.set(err)
+		if err != nil {
+			pw.CloseWithError(err)
+		} else {
+			pw.Close()
+		}
+		res <- err
+	}()
+	r.Body, r.GetBody, r.ContentLength = pr, nil, -1
+	r.Header.Del("Content-Length")
+	gw := &guardWriter{statusWriter: statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, state: state}
+	err := next.ServeHTTP(gw, r)
+	pr.CloseWithError(errUpstreamDone)
+	var rerr error
+	select {
+	case rerr = <-res:
+	case <-r.Context().Done():
+		rerr = r.Context().Err()
+	}
+	if rerr == nil || (gw.status != 0 && !gw.swallowed) {
+		countRequest(resultAllowed)
+		status := gw.status
+		if status == 0 && err == nil {
+			status = http.StatusOK
+		}
+		h.auditAfterAuth(r, id.User, decisionAllowed, status, "")
+		return err
+	}
+	return h.rewriteFailed(w, r, d, rerr)
+}
+
+var errUpstreamDone = errors.New("the upstream answered")
+
+// rewriteFailed answers a request whose rewrite did not complete: nothing
+// was written upstream.
+func (h *ChromaAuth) rewriteFailed(w http.ResponseWriter, r *http.Request, d *authz.Decision, err error) error {
+	id := d.Identity
+	var ua *upstreamAnswer
+	switch {
+	case errors.Is(err, rows.ErrForbidden):
+		return h.forbid(w, r, id.User, reasonRows+": "+strings.TrimPrefix(err.Error(), rows.ErrForbidden.Error()+": "))
+	case errors.Is(err, rows.ErrBadBody):
+		h.logDenied(r, "unreadable_body", id.User, err.Error())
+		countRequest(resultDenied)
+		return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()))
+	case errors.As(err, &ua):
+		countRequest(resultAllowed)
+		h.auditAfterAuth(r, id.User, decisionAllowed, ua.status, "")
+		return writeJSON(w, ua.status, ua.body)
+	case errors.Is(err, authz.ErrUnavailable):
+		d.Verdict, d.Status, d.Reason, d.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, reasonLookupUnavailable, err
+		return h.refuse(w, r, d)
+	}
+	return h.refuseBody(w, r, id, err)
+}

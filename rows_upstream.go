@@ -1,0 +1,97 @@
+package chromaauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
+)
+
+// rowsCountPage is how many ids one get of a count asks for.
+const rowsCountPage = 10000
+
+// upstreamAnswer is a 4xx answer of Chroma to a sub-request (no such
+// collection, say), which the gateway hands to the client as it came.
+type upstreamAnswer struct {
+	status int
+	body   []byte
+}
+
+func (u *upstreamAnswer) Error() string { return fmt.Sprintf("upstream answered %d", u.status) }
+
+// rowsGet posts body to the collection's get route through the rest of the
+// chain and decodes a 200 answer into out. A 5xx or no answer is
+// ErrUnavailable; another status an upstreamAnswer.
+func (h *ChromaAuth) rowsGet(ctx context.Context, r *http.Request, next caddyhttp.Handler, rt authz.Route, body []byte, out any) error {
+	u := collectionsURL(rt.Tenant, rt.Database, "/"+url.PathEscape(rt.Collection)+"/get", "")
+	f := &proxyFetcher{h: h, r: r, next: next}
+	rec, err := f.send(ctx, http.MethodPost, u, body)
+	if err != nil {
+		return err
+	}
+	switch {
+	case rec.status >= 500:
+		return fmt.Errorf("%w: get: status %d", authz.ErrUnavailable, rec.status)
+	case rec.status != http.StatusOK:
+		return &upstreamAnswer{status: rec.status, body: rec.body.Bytes()}
+	}
+	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+		return fmt.Errorf("%w: get: not Chroma's answer", authz.ErrUnavailable)
+	}
+	return nil
+}
+
+// ownershipCheck is the check of an update's or upsert's ids: every one
+// that exists must be the identity's, or the write is refused whole.
+func (h *ChromaAuth) ownershipCheck(r *http.Request, next caddyhttp.Handler, rt authz.Route, f *rows.Filter) rows.IDCheck {
+	return func(ids []string) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		body, _ := json.Marshal(map[string]any{"ids": ids, "include": []string{"metadatas"}})
+		var got struct {
+			IDs       []string         `json:"ids"`
+			Metadatas []map[string]any `json:"metadatas"`
+		}
+		if err := h.rowsGet(r.Context(), r, next, rt, body, &got); err != nil {
+			return err
+		}
+		for i := range got.IDs {
+			if i >= len(got.Metadatas) || !f.Owns(got.Metadatas[i]) {
+				return fmt.Errorf("%w: a record of another identity", rows.ErrForbidden)
+			}
+		}
+		return nil
+	}
+}
+
+// serveRowsCount answers a count, which Chroma cannot filter, from
+// filtered gets of ids alone, page by page: the number Chroma would give
+// if the collection held only the identity's records.
+func (h *ChromaAuth) serveRowsCount(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, f *rows.Filter) error {
+	id, rt := d.Identity, *d.Route
+	total := 0
+	for offset := 0; ; offset += rowsCountPage {
+		body := fmt.Appendf(nil, `{"where":%s,"include":[],"limit":%d,"offset":%d}`, f.Clause(), rowsCountPage, offset)
+		var got struct {
+			IDs []json.RawMessage `json:"ids"`
+		}
+		if err := h.rowsGet(r.Context(), r, next, rt, body, &got); err != nil {
+			return h.rewriteFailed(w, r, d, err)
+		}
+		total += len(got.IDs)
+		if len(got.IDs) < rowsCountPage {
+			break
+		}
+	}
+	countRequest(resultAllowed)
+	h.auditAfterAuth(r, id.User, decisionAllowed, http.StatusOK, "")
+	return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(total)))
+}
