@@ -43,15 +43,20 @@ var rowsRefused = map[string]bool{
 	authz.ActionGet: true, authz.ActionQuery: true, authz.ActionSearch: true, authz.ActionCount: true,
 }
 
-// reasonRows is the 403 reason of a request the identity's rows refuse.
-const reasonRows = "rows"
+// The 403 messages of requests an identity's rows refuse.
+const (
+	rowsRefusal        = "rows"
+	rowsRefusedWhole   = "rows: the operation acts on other identities' records"
+	rowsRefusedRecord  = "rows: a record of another identity, or a row key set to another value"
+	rowsCompressedBody = "compressed body"
+)
 
 // serveRows serves a request of an identity with rows that the other
 // checks allowed.
 func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, vars *requestVars, id *providers.Identity, rt authz.Route) error {
 	f, err := rows.New(id.Rows)
 	if err != nil { // a loader let a bad map through: refuse, never widen
-		return h.forbid(w, r, id.User, reasonRows)
+		return h.forbid(w, r, id, rowsRefusal)
 	}
 	if op, ok := rowsOps[rt.Name]; ok {
 		return h.serveRewritten(w, r, next, d, op, f)
@@ -61,7 +66,7 @@ func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	for _, a := range rt.Actions() {
 		if rowsRefused[a] {
-			return h.forbid(w, r, id.User, reasonRows+": "+a+" acts on other identities' records")
+			return h.forbid(w, r, id, rowsRefusedWhole)
 		}
 	}
 	countRequest(resultAllowed)

@@ -76,8 +76,7 @@ func (g *guardWriter) Write(p []byte) (int, error) {
 func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, op rows.Op, f *rows.Filter) error {
 	id, rt := d.Identity, *d.Route
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		countRequest(resultDenied)
-		return writeJSON(w, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"))
+		return h.badRequest(w, r, id, reasonBadBody, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"), rowsCompressedBody)
 	}
 	lockKey := strings.ToLower(rt.Collection)
 	var check rows.IDCheck
@@ -141,11 +140,9 @@ func (h *ChromaAuth) rewriteFailed(w http.ResponseWriter, r *http.Request, d *au
 	var ua *upstreamAnswer
 	switch {
 	case errors.Is(err, rows.ErrForbidden):
-		return h.forbid(w, r, id.User, reasonRows+": "+strings.TrimPrefix(err.Error(), rows.ErrForbidden.Error()+": "))
+		return h.forbid(w, r, id, rowsRefusedRecord)
 	case errors.Is(err, rows.ErrBadBody):
-		h.logDenied(r, "unreadable_body", id.User, err.Error())
-		countRequest(resultDenied)
-		return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()))
+		return h.badRequest(w, r, id, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()), err.Error())
 	case errors.As(err, &ua):
 		countRequest(resultAllowed)
 		h.auditAfterAuth(r, id.User, decisionAllowed, ua.status, "")
