@@ -53,10 +53,11 @@ const (
 
 // serveRows serves a request of an identity with rows that the other
 // checks allowed.
-func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, vars *requestVars, id *providers.Identity, rt authz.Route) error {
+func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, vars *requestVars, d *authz.Decision) error {
+	id, rt := d.Identity, *d.Route
 	f, err := rows.New(id.Rows)
 	if err != nil { // a loader let a bad map through: refuse, never widen
-		return h.forbid(w, r, id, rowsRefusal)
+		return h.refuseRows(w, r, d, rowsRefusal)
 	}
 	if op, ok := rowsOps[rt.Name]; ok {
 		return h.serveRewritten(w, r, next, d, op, f)
@@ -66,7 +67,7 @@ func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	for _, a := range rt.Actions() {
 		if rowsRefused[a] {
-			return h.forbid(w, r, id, rowsRefusedWhole)
+			return h.refuseRows(w, r, d, rowsRefusedWhole)
 		}
 	}
 	countRequest(resultAllowed)

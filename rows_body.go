@@ -140,7 +140,7 @@ func (h *ChromaAuth) rewriteFailed(w http.ResponseWriter, r *http.Request, d *au
 	var ua *upstreamAnswer
 	switch {
 	case errors.Is(err, rows.ErrForbidden):
-		return h.forbid(w, r, id, rowsRefusedRecord)
+		return h.refuseRows(w, r, d, rowsRefusedRecord)
 	case errors.Is(err, rows.ErrBadBody):
 		return h.badRequest(w, r, id, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()), err.Error())
 	case errors.As(err, &ua):
