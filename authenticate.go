@@ -65,6 +65,11 @@ func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentia
 	if !c.basic {
 		if h.jwt != nil {
 			if id, reason, retry, wrong, handled := h.verifyJWT(c.token); handled {
+				if id != nil {
+					if id, reason = h.narrowJWT(creds, id); id == nil {
+						return nil, reason, 0, true
+					}
+				}
 				return id, reason, retry, wrong
 			}
 		}

@@ -31,6 +31,7 @@ needed.
   caddy chroma-auth key create --file <keys> --user <name> [--tenant <t>] [--databases <d,...>]
         [--role <r>] [--collections docs=read,team-*=write] [--rows owner={user},...]
         [--expires 90d|36h|30s | --no-expiry] [--label <l>]
+        [--config <Caddyfile>]
   caddy chroma-auth key list   --file <keys>
   caddy chroma-auth key revoke --file <keys> <id>
   caddy chroma-auth check --config <Caddyfile> [--adapter <name>]
@@ -167,17 +168,8 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 		r.Errors = append(r.Errors, prefix+err.Error())
 		return r
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return fail("config: ", err)
-	}
-	delete(m, "handler")
-	stripped, err := json.Marshal(m)
+	h, err := handlerOf(raw)
 	if err != nil {
-		return fail("config: ", err)
-	}
-	h := new(ChromaAuth)
-	if err := caddy.StrictUnmarshalJSON(stripped, h); err != nil {
 		return fail("config: ", err)
 	}
 	r.FromEnv = h.FromEnv
@@ -212,6 +204,24 @@ func inspectHandler(raw json.RawMessage) cli.HandlerReport {
 	return r
 }
 
+// handlerOf is a chroma_auth handler from its JSON, unprovisioned.
+func handlerOf(raw json.RawMessage) (*ChromaAuth, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "handler")
+	stripped, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	h := new(ChromaAuth)
+	if err := caddy.StrictUnmarshalJSON(stripped, h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // keyCommand is `caddy chroma-auth key <create|list|revoke>`; see cli.RunKey.
 func keyCommand() *cobra.Command {
 	parent := &cobra.Command{
@@ -234,6 +244,7 @@ func keyCommand() *cobra.Command {
 					a.Role, a.Collections, a.Label = fs.String("role"), fs.String("collections"), fs.String("label")
 					a.Expires, a.NoExpiry = fs.String("expires"), fs.Bool("no-expiry")
 					a.Rows = fs.String("rows")
+					a.Config, a.Adapter, a.Within = fs.String("config"), fs.String("adapter"), keyWithinUser
 				}
 				return cli.RunKey(stdio(cmd), a)
 			}),
@@ -249,6 +260,8 @@ func keyCommand() *cobra.Command {
 			c.Flags().String("expires", "", "Lifetime: days (90d) or a duration (36h, 30s); default 90d")
 			c.Flags().Bool("no-expiry", false, "Make a key that never expires")
 			c.Flags().String("label", "", "A note to tell the key apart (laptop, ci)")
+			c.Flags().StringP("config", "c", "", "The gateway's config: refuse a key wider than what its files give the user")
+			c.Flags().StringP("adapter", "a", "", "Name of config adapter (default: caddyfile for a file named Caddyfile*, else JSON)")
 		}
 		parent.AddCommand(c)
 	}

@@ -62,5 +62,7 @@ func (h *ChromaAuth) loadPolicy() (*policy, []string, error) {
 			warnings = append(warnings, fmt.Sprintf("authz file %s grants actions no Chroma route checks: %s", path, strings.Join(unknown, ", ")))
 		}
 	}
+	warnings = append(warnings, creds.Warnings()...)
+	warnings = append(warnings, keyRoleWarnings(pol)...)
 	return pol, warnings, nil
 }

@@ -137,6 +137,7 @@ func (p *RBAC) UnknownActions() []string { return append([]string(nil), p.unknow
 
 // RoleOf is the role RBAC gives id: the role an API key or a JWT was
 // issued with, else the role of its user id in the file's users section,
+// else (for an issued credential) its user's role from the users file,
 // else the identity's own role (from the users or token file); "" when
 // none.
 func (p *RBAC) RoleOf(id *providers.Identity) string {
@@ -145,22 +146,76 @@ func (p *RBAC) RoleOf(id *providers.Identity) string {
 	}
 	// An API key or a JWT carries the role it was issued with: a key made
 	// with a lesser role than its user's must not act with the user's.
-	if (id.Provider == providers.ProviderKey || id.Provider == providers.ProviderJWT) && id.Role != "" {
+	// (Nor with more: Allowed caps it with the user's.)
+	if issued(id) && id.Role != "" {
 		return id.Role
 	}
 	if r, ok := p.users[id.User]; ok {
 		return r
 	}
+	if issued(id) && len(id.UserRoles) > 0 {
+		return id.UserRoles[0]
+	}
 	return id.Role
 }
 
+// issued reports whether id was proved by an issued credential: an API key
+// or a JWT, which carry a role of their own.
+func issued(id *providers.Identity) bool {
+	return id.Provider == providers.ProviderKey || id.Provider == providers.ProviderJWT
+}
+
 // Allowed reports whether id's role grants action. A nil RBAC, a nil
-// identity, an empty action, a missing or unknown role all deny.
+// identity, an empty action, a missing or unknown role all deny. An
+// issued credential (API key, JWT) needs its user's role to grant the
+// action too: its role's and its user's actions intersect. Its user's
+// role is the file's users section's, else the users file's (UserRoles);
+// a user neither names keeps the issued role.
 func (p *RBAC) Allowed(id *providers.Identity, action string) bool {
 	if p == nil || id == nil || action == "" {
 		return false
 	}
-	return p.roles[p.RoleOf(id)][action]
+	if !p.roles[p.RoleOf(id)][action] {
+		return false
+	}
+	if !issued(id) {
+		return true
+	}
+	if r, ok := p.users[id.User]; ok {
+		return p.roles[r][action]
+	}
+	for _, r := range id.UserRoles {
+		if !p.roles[r][action] {
+			return false
+		}
+	}
+	return true
+}
+
+// Excess lists, sorted, the actions id's role grants that Allowed refuses
+// it because its user's role lacks them: what an issued credential was
+// given beyond its user. Empty for credentials within their user's role.
+func (p *RBAC) Excess(id *providers.Identity) []string {
+	if p == nil || id == nil {
+		return nil
+	}
+	var out []string
+	for a := range p.roles[p.RoleOf(id)] {
+		if !p.Allowed(id, a) {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UserRole is the role the file's users section gives user, if any.
+func (p *RBAC) UserRole(user string) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	r, ok := p.users[user]
+	return r, ok
 }
 
 // Authorize checks a classified route: unknown routes are denied, public,

@@ -55,39 +55,12 @@ type CheckResult struct {
 // and writes a report to Out. The error is for a config that cannot be read
 // or adapted; problems in handlers are counted in the result.
 func Check(opts CheckOptions) (*CheckResult, error) {
-	if opts.Config == "" {
-		return nil, fmt.Errorf("--config is required")
-	}
-	body, err := os.ReadFile(opts.Config)
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	adapter := opts.Adapter
-	if adapter == "" {
-		base := strings.ToLower(filepath.Base(opts.Config))
-		if strings.HasPrefix(base, "caddyfile") || filepath.Ext(base) == ".caddyfile" {
-			adapter = "caddyfile"
-		}
-	}
 	res := &CheckResult{}
-	if adapter != "" {
-		a := caddyconfig.GetAdapter(adapter)
-		if a == nil {
-			return nil, fmt.Errorf("unrecognized config adapter %q", adapter)
-		}
-		var warns []caddyconfig.Warning
-		body, warns, err = a.Adapt(body, map[string]any{"filename": opts.Config})
-		if err != nil {
-			return nil, fmt.Errorf("adapting config with %s: %w", adapter, err)
-		}
-		for _, w := range warns {
-			res.Warnings = append(res.Warnings, w.String())
-		}
+	cfg, warns, err := adaptConfig(opts.Config, opts.Adapter)
+	if err != nil {
+		return nil, err
 	}
-	var cfg map[string]any
-	if err := json.Unmarshal(body, &cfg); err != nil {
-		return nil, fmt.Errorf("config is not JSON (use --adapter for another format): %w", err)
-	}
+	res.Warnings = append(res.Warnings, warns...)
 	found, unguarded := findHandlers(cfg)
 	for _, u := range unguarded {
 		res.Warnings = append(res.Warnings, "reverse_proxy with no chroma_auth before it: "+u)
@@ -157,6 +130,59 @@ func (res *CheckResult) write(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "OK: %d chroma_auth handler(s)\n", len(res.Handlers))
 	}
+}
+
+// adaptConfig reads a config file and adapts it to JSON, picking the
+// adapter as `caddy run` does when adapter is "".
+func adaptConfig(config, adapter string) (map[string]any, []string, error) {
+	if config == "" {
+		return nil, nil, fmt.Errorf("--config is required")
+	}
+	body, err := os.ReadFile(config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config: %w", err)
+	}
+	if adapter == "" {
+		base := strings.ToLower(filepath.Base(config))
+		if strings.HasPrefix(base, "caddyfile") || filepath.Ext(base) == ".caddyfile" {
+			adapter = "caddyfile"
+		}
+	}
+	var warnings []string
+	if adapter != "" {
+		a := caddyconfig.GetAdapter(adapter)
+		if a == nil {
+			return nil, nil, fmt.Errorf("unrecognized config adapter %q", adapter)
+		}
+		var warns []caddyconfig.Warning
+		body, warns, err = a.Adapt(body, map[string]any{"filename": config})
+		if err != nil {
+			return nil, nil, fmt.Errorf("adapting config with %s: %w", adapter, err)
+		}
+		for _, w := range warns {
+			warnings = append(warnings, w.String())
+		}
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		return nil, nil, fmt.Errorf("config is not JSON (use --adapter for another format): %w", err)
+	}
+	return cfg, warnings, nil
+}
+
+// Handlers adapts a config and returns the JSON of every chroma_auth
+// handler in it, in the order check reports them.
+func Handlers(config, adapter string) ([]json.RawMessage, error) {
+	cfg, _, err := adaptConfig(config, adapter)
+	if err != nil {
+		return nil, err
+	}
+	found, _ := findHandlers(cfg)
+	out := make([]json.RawMessage, len(found))
+	for i, f := range found {
+		out[i] = f.raw
+	}
+	return out, nil
 }
 
 type foundHandler struct {

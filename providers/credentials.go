@@ -75,6 +75,10 @@ type Credentials struct {
 	keys     map[string]*apiKey // by key id; nil without a keys file
 	basic    bool
 	token    bool
+	// named: what the files give each user that issued credentials are
+	// narrowed to (least.go); warnings: what the load noticed.
+	named    map[string][]namedUser
+	warnings []string
 }
 
 type tokenRecord struct {
@@ -154,6 +158,7 @@ func Load(src Sources) (*Credentials, error) {
 		}
 	}
 	for i := range users {
+		c.nameUser(users[i].Identity(ProviderBasic), (&FileError{File: src.UsersFile, Line: users[i].Line}).where())
 		for _, tok := range users[i].Tokens {
 			if err := add(TokenEntry{Token: tok, Identity: users[i].Identity("token"), Source: (&FileError{File: src.UsersFile, Line: users[i].Line}).where()}); err != nil {
 				return nil, err
@@ -168,9 +173,14 @@ func Load(src Sources) (*Credentials, error) {
 		if err != nil {
 			return nil, err
 		}
+		var last *Identity
 		for _, e := range entries {
 			if err := add(e); err != nil {
 				return nil, err
+			}
+			if e.Named && e.Identity != last { // a user's tokens share one identity
+				c.nameUser(e.Identity, e.Source)
+				last = e.Identity
 			}
 		}
 	}

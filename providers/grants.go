@@ -60,6 +60,9 @@ const MaxGrantPattern = 512
 type Grants struct {
 	exact map[string]Level
 	globs []globGrant
+	// within, when set, caps every level: the grants of an issued
+	// credential narrowed to its user's (IntersectGrants).
+	within *Grants
 }
 
 type globGrant struct {
@@ -128,6 +131,11 @@ func (g *Grants) Match(name string) (pattern string, level Level) {
 			pattern, level = gl.pattern, gl.level
 		}
 	}
+	if g.within != nil {
+		if limit := g.within.Level(name); limit < level {
+			level = limit
+		}
+	}
 	return pattern, level
 }
 
@@ -144,7 +152,8 @@ func (g *Grants) Len() int {
 }
 
 // Map is the grants as name-or-glob → level, the shape NewGrants takes
-// (nil for nil grants).
+// (nil for nil grants). Of narrowed grants (IntersectGrants), only the
+// credential's own: String shows the cap too.
 func (g *Grants) Map() map[string]string {
 	if g == nil {
 		return nil
@@ -164,6 +173,9 @@ func (g *Grants) Map() map[string]string {
 func (g *Grants) String() string {
 	if g == nil {
 		return "*"
+	}
+	if g.within != nil {
+		return (&Grants{exact: g.exact, globs: g.globs}).String() + " within " + g.within.String()
 	}
 	m := g.Map()
 	keys := make([]string, 0, len(m))

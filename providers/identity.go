@@ -39,6 +39,10 @@ type Identity struct {
 	// entry ("users.yaml:12"), "token #n" for a token of the Caddyfile,
 	// "" for a JWT (its claims). Never a secret.
 	Source string `json:"-"`
+	// UserRoles are the roles the files give the user of an issued
+	// credential (an API key, a JWT), which it never acts beyond: an
+	// action needs Role and each of these (see Narrow). Empty for others.
+	UserRoles []string `json:"-"`
 }
 
 // Provider names, as {http.auth.user.provider} and the logs give them.

@@ -306,6 +306,11 @@ func parseKeyLine(name string, lineNo int, line []byte) (KeyEntry, error) {
 		if e.Expires, err = time.Parse(time.RFC3339, l.Expires); err != nil {
 			return bad(who, "expires: want an RFC 3339 time or %q", NeverExpires)
 		}
+		// The zero time is how the gateway keeps "never": read as a time,
+		// it would make an eternal key of a line that names a date.
+		if e.Expires.IsZero() {
+			return bad(who, "expires: %s is the zero time, which would never expire; write %q for a key that never expires", l.Expires, NeverExpires)
+		}
 	}
 	if l.Collections != nil {
 		if e.Collections, err = NewGrantsFor(*l.Collections, l.User); err != nil {
@@ -356,17 +361,33 @@ type apiKey struct {
 	id      *Identity
 }
 
-// setKeys puts the entries of a keys file into the set.
-func (c *Credentials) setKeys(entries []KeyEntry, file string) {
+// setKeys puts the entries of keys file name into the set, each narrowed
+// to what the files give its user (see NarrowToUser): a key wider than its
+// user is warned about and acts with no more than its user has; one that
+// has nothing in common with its user's tenant or databases is left out.
+func (c *Credentials) setKeys(entries []KeyEntry, name string) {
 	c.keys = make(map[string]*apiKey, len(entries))
 	for i := range entries {
 		e := &entries[i]
+		where := (&FileError{File: name, Line: e.Line}).where()
+		issued := e.Identity()
+		issued.Source = where
+		id, err := c.NarrowToUser(issued)
+		if err != nil {
+			c.warnings = append(c.warnings, fmt.Sprintf("%s: key %q refused: %v", where, e.ID, err))
+			continue
+		}
+		if wider := c.WiderThanUser(issued); len(wider) > 0 {
+			c.warnings = append(c.warnings, fmt.Sprintf("%s: key %q reaches beyond its user: %s; it acts with no more than its user has", where, e.ID, strings.Join(wider, "; ")))
+		}
 		salt, digest, _ := parseKeyHash(e.Hash) // checked by ParseKeys
-		id := e.Identity()
-		id.Source = (&FileError{File: file, Line: e.Line}).where()
 		c.keys[e.ID] = &apiKey{salt: salt, digest: digest, expires: e.Expires, id: id}
 	}
 }
+
+// Warnings are what the load noticed but did not fail on: keys wider than
+// their users, narrowed or left out, each naming its file and line.
+func (c *Credentials) Warnings() []string { return append([]string(nil), c.warnings...) }
 
 // NumKeys is the number of API keys.
 func (c *Credentials) NumKeys() int { return len(c.keys) }

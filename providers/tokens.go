@@ -12,6 +12,9 @@ type TokenEntry struct {
 	Token    string
 	Identity *Identity
 	Source   string // "file:line" or "inline #n", for messages that must not quote the token
+	// Named: the entry is a user of a users YAML, whose identity the
+	// user's issued credentials are narrowed to (not an anonymous token).
+	Named bool
 }
 
 // LoadTokenFile reads a token file: either Chroma's users YAML (a top-level
@@ -37,7 +40,7 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 			id := users[i].Identity("token")
 			src := (&FileError{File: name, Line: users[i].Line}).where()
 			for _, tok := range users[i].Tokens {
-				out = append(out, TokenEntry{Token: tok, Identity: id, Source: src})
+				out = append(out, TokenEntry{Token: tok, Identity: id, Source: src, Named: true})
 			}
 		}
 		return out, nil
