@@ -48,13 +48,21 @@ func (h *ChromaAuth) prepare(lookupEnv func(string) (string, bool)) (*policy, []
 // loadPolicy reads the credential files and the RBAC file into a new
 // policy, as Provision and every reload do.
 func (h *ChromaAuth) loadPolicy() (*policy, []string, error) {
-	creds, err := providers.Load(h.src)
+	return h.loadPolicyFrom(h.src, false)
+}
+
+// loadPolicyFrom is loadPolicy from the sources src; rbacGone says the
+// RBAC file is gone, which allows nothing (see reload).
+func (h *ChromaAuth) loadPolicyFrom(src providers.Sources, rbacGone bool) (*policy, []string, error) {
+	creds, err := providers.Load(src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("chroma_auth: %w", err)
 	}
 	pol := &policy{creds: creds}
 	var warnings []string
-	if path := h.authzPath(); path != "" {
+	if path := h.authzPath(); path != "" && rbacGone {
+		pol.rbac = authz.DenyAll(path)
+	} else if path != "" {
 		if pol.rbac, err = authz.LoadRBAC(path); err != nil {
 			return nil, nil, fmt.Errorf("chroma_auth: authz: %w", err)
 		}

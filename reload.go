@@ -1,6 +1,10 @@
 package chromaauth
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+
 	"go.uber.org/zap"
 
 	"github.com/caddyserver/caddy/v2"
@@ -23,8 +27,19 @@ func (h *ChromaAuth) authzPath() string {
 // load is logged, with the file and line the error names, and changes
 // nothing: the last good policy stays in force. A good one is swapped in
 // whole, and the cache forgets the users it no longer has.
+//
+// A credentials file that is gone revokes what it held (see
+// providers.Sources.WithoutGone); a gone RBAC file allows nothing.
 func (h *ChromaAuth) reload() {
-	pol, warnings, err := h.loadPolicy()
+	src, gone := h.src.WithoutGone(fileGone)
+	rbacGone := false
+	if path := h.authzPath(); path != "" && fileGone(path) {
+		gone, rbacGone = append(gone, path), true
+	}
+	for _, f := range gone {
+		h.logger.Error("credentials file is gone; what it held is revoked", zap.String("file", f))
+	}
+	pol, warnings, err := h.loadPolicyFrom(src, rbacGone)
 	if err != nil {
 		h.logger.Error("credentials reload failed; keeping the last good credentials and roles", zap.Error(err))
 		return
@@ -38,4 +53,11 @@ func (h *ChromaAuth) reload() {
 		zap.Int("basic_users", pol.creds.NumUsers()),
 		zap.Int("tokens", pol.creds.NumTokens()),
 		zap.Bool("rbac", pol.rbac != nil))
+}
+
+// fileGone reports whether path does not exist (an unreadable file is not
+// gone: its load fails and the last good set stays).
+func fileGone(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }
