@@ -234,7 +234,8 @@ func (h *ChromaAuth) verifyJWT(tok string) (id *providers.Identity, reason strin
 func unmarshalJWT(d *caddyfile.Dispenser, c *JWTConfig) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
-		if name == "rows_claims" {
+		switch name {
+		case "rows_claims": // a block, not arguments
 			if err := unmarshalRowsClaims(d, c); err != nil {
 				return err
 			}

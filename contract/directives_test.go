@@ -63,7 +63,8 @@ func optionBlock(t *testing.T, text, opening string) map[string]bool {
 				if strings.TrimSpace(l) == "}" && len(l)-len(strings.TrimLeft(l, "\t ")) == indent {
 					return out
 				}
-				if f := strings.Fields(l); len(f) > 0 && !strings.HasPrefix(f[0], "#") && f[0] != "}" {
+				nested := len(l)-len(strings.TrimLeft(l, "\t ")) > indent+1 // a sub-block's lines (rows_claims { … })
+				if f := strings.Fields(l); len(f) > 0 && !nested && !strings.HasPrefix(f[0], "#") && f[0] != "}" {
 					out[f[0]] = true
 				}
 			}
