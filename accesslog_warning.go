@@ -41,6 +41,10 @@ func credentialLogWarnings(s credentialLogSetup) []string {
 			": unless those logs filter it, tokens are written in clear. Give them "+cli.FilterHint(cli.ChromaTokenFilter)+
 			" (in the site's log block, and in `log default` of the global options); `caddy chroma-auth check` names the logs that lack it")
 	}
+	if !s.xChromaToken && s.accessLog {
+		out = append(out, "this server writes an access log, and Caddy copies every request's headers into it as they arrived: any client may send X-Chroma-Token, whatever token_header says, and its value is written in clear. Give the access log "+
+			cli.FilterHint(cli.ChromaTokenFilter)+"; `caddy chroma-auth check` names the logs that lack it")
+	}
 	if s.authorization && s.logCredentials {
 		out = append(out, "log_credentials is on: Caddy's logs write the Authorization header, with Basic passwords and Bearer tokens, in clear. Turn it off, or give the logs "+
 			cli.FilterHint(cli.AuthorizationFilter))

@@ -16,8 +16,14 @@ import (
 )
 
 func TestCredentialLogWarnings(t *testing.T) {
-	assert.Empty(t, credentialLogWarnings(credentialLogSetup{authorization: true, accessLog: true}), "Caddy hides Authorization by itself")
-	w := credentialLogWarnings(credentialLogSetup{xChromaToken: true})
+	assert.Empty(t, credentialLogWarnings(credentialLogSetup{authorization: true}), "Caddy hides Authorization by itself")
+	// Any client may send X-Chroma-Token: an access log needs the filter
+	// whatever token_header says.
+	w := credentialLogWarnings(credentialLogSetup{authorization: true, accessLog: true})
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "any client may send X-Chroma-Token, whatever token_header says")
+	assert.Contains(t, w[0], "request>headers>X-Chroma-Token delete")
+	w = credentialLogWarnings(credentialLogSetup{xChromaToken: true})
 	require.Len(t, w, 1)
 	assert.Contains(t, w[0], "error log")
 	assert.NotContains(t, w[0], "access log")
@@ -136,9 +142,15 @@ func TestCheckNamesLogsThatWriteTokens(t *testing.T) {
 		"access log filtered, default not": {site: "\tlog {\n\t\toutput file " + logFile + "\n" + filter + "\t}\n", auth: "token t\n\t\ttoken_header X-Chroma-Token",
 			want: []string{`log "default" writes the access log and error log`}},
 		"both filtered": {global: "\tlog default {\n" + filter + "\t}\n", site: "\tlog {\n\t\toutput file " + logFile + "\n" + filter + "\t}\n", auth: "token t\n\t\ttoken_header X-Chroma-Token"},
-		"bearer":        {site: "\tlog\n", auth: "token t"},
+		// any client may send X-Chroma-Token: the access log needs the
+		// filter whatever token_header says (the error log only when
+		// tokens are read from it)
+		"bearer": {site: "\tlog\n", auth: "token t",
+			want: []string{`log "default" writes the access log of this server with the X-Chroma-Token header`}},
+		"bearer, access log filtered": {global: "\tlog default {\n" + filter + "\t}\n", site: "\tlog\n", auth: "token t"},
+		"basic, no access log":        {auth: "basic " + ht},
 		"log_credentials": {global: "\tservers {\n\t\tlog_credentials\n\t}\n", site: "\tlog\n", auth: "basic " + ht,
-			want: []string{`log "default" writes the access log and error log of this server with the Authorization header`}},
+			want: []string{`log "default" writes the access log and error log of this server with the Authorization header`, `log "default" writes the access log of this server with the X-Chroma-Token header`}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

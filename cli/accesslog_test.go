@@ -48,8 +48,14 @@ func TestCredentialLogWarningsJSON(t *testing.T) {
 	assert.Contains(t, w[0], `log "a" writes the access log`, "a hash is not counted as a filter")
 	assert.Contains(t, w[0], "request>headers>X-Chroma-Token delete")
 
-	assert.Empty(t, CredentialLogWarnings(cfg, srv, HandlerReport{TokenHeader: "Authorization", Tokens: 1, Basic: true}), "Authorization is hidden unless log_credentials")
-	assert.Empty(t, CredentialLogWarnings(cfg, srv, HandlerReport{TokenHeader: "X-Chroma-Token"}), "no tokens, nothing in the header")
+	// Authorization is hidden unless log_credentials; X-Chroma-Token, which
+	// any client may send, still reaches log "a" (its access log).
+	for _, r := range []HandlerReport{{TokenHeader: "Authorization", Tokens: 1, Basic: true}, {TokenHeader: "X-Chroma-Token"}} {
+		w := CredentialLogWarnings(cfg, srv, r)
+		require.Len(t, w, 1, "%q", w)
+		assert.Contains(t, w[0], `log "a" writes the access log of this server with the X-Chroma-Token header`)
+	}
+	assert.Empty(t, CredentialLogWarnings(map[string]any{}, map[string]any{}, HandlerReport{TokenHeader: "Authorization", Tokens: 1, Basic: true}), "no access log: nothing")
 
 	// No logging config: Caddy's default log takes the error log.
 	w = CredentialLogWarnings(map[string]any{}, map[string]any{}, tokenHandler)
