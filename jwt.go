@@ -141,7 +141,7 @@ func (h *ChromaAuth) provisionJWT() error {
 	}
 	log := h.logger.Named("jwt")
 	if u := cfg.KeysURL(); strings.HasPrefix(u, "http://") {
-		log.Warn("token keys are fetched over plain HTTP: whoever can alter that traffic can sign tokens the gateway accepts; use https", zap.String("url", u))
+		log.Warn("token keys are fetched over plain HTTP: whoever can alter that traffic can sign tokens the gateway accepts; use https", zap.String("url", jwtauth.RedactURL(u)))
 	}
 	v, err := jwtauth.New(cfg, jwtauth.Hooks{
 		KeysLoaded: func(source string, n int) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,4 +108,36 @@ func serveAuth(t *testing.T, h *ChromaAuth, target, authorization string) int {
 	w := httptest.NewRecorder()
 	require.NoError(t, h.ServeHTTP(w, r, okNext))
 	return w.Code
+}
+
+// jwks_url and issuer with user-info or a query are logged redacted: the
+// plain-HTTP warning and a failed fetch name the URL without its secrets.
+func TestJWTURLSecretsNeverLogged(t *testing.T) {
+	up := newUpstream(t) // answers the JWKS fetch with no keys
+	core, logs := observer.New(zap.DebugLevel)
+	for _, cfg := range []*JWTConfig{
+		{JWKSURL: strings.Replace(up.URL, "http://", "http://user:s3cret@", 1) + "/jwks?api_key=k3y", Audience: []string{"chroma"}},
+		{Issuer: strings.Replace(up.URL, "http://", "http://user:s3cret@", 1) + "/realm?api_key=k3y", Audience: []string{"chroma"}},
+	} {
+		h := &ChromaAuth{JWT: cfg, logger: zap.New(core)}
+		require.NoError(t, h.provisionJWT())
+		h.cleanupJWT()
+	}
+	require.NotZero(t, logs.Len())
+	var all strings.Builder
+	for _, e := range logs.All() {
+		all.WriteString(e.Message)
+		for _, f := range e.Context {
+			all.WriteString(" " + f.String)
+			if f.Interface != nil {
+				if err, ok := f.Interface.(error); ok {
+					all.WriteString(" " + err.Error())
+				}
+			}
+		}
+		all.WriteString("\n")
+	}
+	assert.Contains(t, all.String(), "REDACTED")
+	assert.NotContains(t, all.String(), "s3cret")
+	assert.NotContains(t, all.String(), "k3y")
 }

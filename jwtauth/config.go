@@ -133,7 +133,7 @@ func (c *Config) Validate() error {
 	}
 	for _, u := range urls {
 		if u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-			return fmt.Errorf("jwt: %q: want an http(s) URL", u)
+			return fmt.Errorf("jwt: %q: want an http(s) URL", RedactURL(u))
 		}
 	}
 	for _, a := range c.Algorithms {

@@ -27,10 +27,10 @@ func fetchRemote(ctx context.Context, client *http.Client, c *Config) ([]key, er
 			return nil, err
 		}
 		if meta.Issuer != c.Issuer {
-			return nil, fmt.Errorf("discovery: %s names issuer %q, not the configured %q", wellKnown, meta.Issuer, c.Issuer)
+			return nil, fmt.Errorf("discovery: %s names issuer %q, not the configured %q", RedactURL(wellKnown), RedactURL(meta.Issuer), RedactURL(c.Issuer))
 		}
 		if !strings.HasPrefix(meta.JWKSURI, "https://") && !strings.HasPrefix(meta.JWKSURI, "http://") {
-			return nil, fmt.Errorf("discovery: %s has no http(s) jwks_uri", wellKnown)
+			return nil, fmt.Errorf("discovery: %s has no http(s) jwks_uri", RedactURL(wellKnown))
 		}
 		jwksURL = meta.JWKSURI
 	}
@@ -40,7 +40,7 @@ func fetchRemote(ctx context.Context, client *http.Client, c *Config) ([]key, er
 	}
 	keys, err := parseJWKS(body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", jwksURL, err)
+		return nil, fmt.Errorf("%s: %v", RedactURL(jwksURL), err)
 	}
 	return keys, nil
 }
@@ -51,7 +51,7 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) error 
 		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%s: %v", url, err)
+		return fmt.Errorf("%s: %v", RedactURL(url), err)
 	}
 	return nil
 }
@@ -59,23 +59,23 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) error 
 func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %v", RedactURL(url), redactErr(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, redactErr(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+		return nil, fmt.Errorf("%s: HTTP %d", RedactURL(url), resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", url, err)
+		return nil, fmt.Errorf("%s: %v", RedactURL(url), err)
 	}
 	if len(body) > maxDocument {
-		return nil, fmt.Errorf("%s: document larger than %d bytes", url, maxDocument)
+		return nil, fmt.Errorf("%s: document larger than %d bytes", RedactURL(url), maxDocument)
 	}
 	return body, nil
 }
