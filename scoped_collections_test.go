@@ -49,3 +49,17 @@ func TestEveryTenantButSomeCollectionsIsScoped(t *testing.T) {
 		})
 	}
 }
+
+// Through the gateway: a commit mixing add and delete under a role with
+// only collection:add is refused and never reaches Chroma; one of adds
+// alone passes.
+func TestMixedCommitRefusedThroughGateway(t *testing.T) {
+	dir := t.TempDir()
+	rbac := writeTestFile(t, dir, "rbac.yaml", "roles_mapping:\n  adder: { actions: [collection:add] }\nusers:\n  - { id: anonymous, role: adder }\n")
+	h := provisioned(t, &ChromaAuth{Tokens: []string{"tok-adder-0123"}, AuthzFile: rbac, ReloadInterval: -1, FailuresPerMinute: -1})
+	cp := "/api/v2/tenants/acme/databases/prod/collections/0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77/conditional/commit"
+	code, _ := leastDo(t, h, "POST", cp, `{"operations":[{"operation":"add"},{"operation":"delete"}]}`, "tok-adder-0123")
+	assert.Equal(t, http.StatusForbidden, code)
+	code, _ = leastDo(t, h, "POST", cp, `{"operations":[{"operation":"add"}]}`, "tok-adder-0123")
+	assert.Equal(t, http.StatusOK, code)
+}

@@ -63,3 +63,28 @@ users:
 	assert.True(t, ok)
 	assert.Equal(t, "reader", r)
 }
+
+// A conditional commit mixing add and delete needs both actions: a role
+// with only collection:add is refused it (a mutant checking Action alone,
+// not Extra, survives otherwise).
+func TestMixedCommitNeedsEveryAction(t *testing.T) {
+	p, err := ParseRBAC("r.yaml", []byte("roles_mapping:\n  adder: { actions: [collection:add] }\nusers:\n  - { id: a, role: adder }\n"))
+	require.NoError(t, err)
+	id := &providers.Identity{User: "a", Tenant: providers.Any, Databases: []string{providers.Any}, Provider: providers.ProviderBasic}
+	cp := "/api/v2/tenants/acme/databases/prod/collections/0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77/conditional/commit"
+	for body, allowed := range map[string]bool{
+		`{"operations":[{"operation":"add"}]}`:                        true,
+		`{"operations":[{"operation":"add"},{"operation":"delete"}]}`: false,
+		`{"operations":[{"operation":"delete"},{"operation":"add"}]}`: false,
+		`{"operations":[{"operation":"add"},{"operation":"upsert"}]}`: false,
+		`{"operations":[{"operation":"add"},{"operation":"add"}]}`:    true,
+	} {
+		rt := classify(t, "POST", cp, body)
+		err := p.Authorize(id, rt)
+		if allowed {
+			assert.NoError(t, err, body)
+		} else {
+			assert.Error(t, err, body)
+		}
+	}
+}
