@@ -71,3 +71,27 @@ func TestJWTCollectionGrants(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.Equal(t, []string{"docs"}, names(t, body))
 }
+
+// add_input naming another tenant's collection id, through the gateway: a
+// caller of one tenant cannot feed a function from another's collection.
+func TestAddInputOfAnotherTenantsCollectionRefused(t *testing.T) {
+	up := newUpstream(t)
+	docs, theirs := "0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77", "9d1e4c1a-2222-4b0a-9a53-5f2c1a9e8b77"
+	up.collections = map[string][]string{"acme/prod": {docs}, "beta/prod": {theirs}}
+	up.names = map[string]string{docs: "docs", theirs: "theirs"}
+	keys := filepath.Join(t.TempDir(), "keys.jsonl")
+	var out, errOut bytes.Buffer
+	_, err := cli.RunKey(cli.IO{Stdout: &out, Stderr: &errOut}, cli.KeyArgs{Op: "create", File: keys, User: "bot", Tenant: "acme", Databases: "prod"})
+	require.NoError(t, err, errOut.String())
+	key := strings.TrimSpace(out.String())
+	g := startGateway(t, fmt.Sprintf("\tchroma_auth keys_file %s\n%s", keys, proxyTo(up)))
+	path := "/api/v2/tenants/acme/databases/prod/collections/" + docs + "/attached_functions/fn/add_input"
+	up.reset()
+	resp, _ := g.doBody(t, "POST", path, `{"input_collection_id":"`+theirs+`"}`, bearer(key))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	for _, r := range up.requests() {
+		assert.NotContains(t, r.URI, "add_input", "the refused request never reached Chroma")
+	}
+	resp, _ = g.doBody(t, "POST", path, `{"input_collection_id":"`+docs+`"}`, bearer(key))
+	assert.NotEqual(t, http.StatusForbidden, resp.StatusCode, "its own collection passes")
+}
