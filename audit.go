@@ -1,7 +1,6 @@
 package chromaauth
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -43,16 +42,6 @@ const (
 	decisionBadRequest   = "bad_request" // 400, 413: a body or query the gateway cannot judge
 )
 
-// auditVarKey is where a request's requestVars wait for a 403's audit line,
-// in Caddy's request variables (only when the audit is on).
-const auditVarKey = "chroma_auth.audit"
-
-// auditVars carries the request's vars; it prints as nothing, should a
-// {http.vars.*} placeholder name it.
-type auditVars struct{ v *requestVars }
-
-func (auditVars) String() string { return "" }
-
 // provisionAudit names the audit logger, when the audit is on.
 func (h *ChromaAuth) provisionAudit() {
 	if h.Audit != nil && h.logger != nil {
@@ -81,104 +70,6 @@ func unmarshalAudit(d *caddyfile.Dispenser, args []string) (*Audit, error) {
 	return a, nil
 }
 
-// auditNote keeps the request's vars for the audit line of a 403, which
-// forbid writes without them. Nothing happens when the audit is off.
-func (h *ChromaAuth) auditNote(r *http.Request, vars *requestVars) {
-	if h.auditLog != nil {
-		caddyhttp.SetVar(r.Context(), auditVarKey, auditVars{vars})
-	}
-}
-
-// auditAllowed wraps next so that an allowed request's line is written
-// once the upstream has answered, with its status. When the audit is off
-// it is next itself.
-func (h *ChromaAuth) auditAllowed(r *http.Request, next caddyhttp.Handler, vars *requestVars) caddyhttp.Handler {
-	if h.auditLog == nil {
-		return next
-	}
-	return h.auditedNext(next, vars)
-}
-
-// auditPublic is auditAllowed for a public route, audited only when asked.
-func (h *ChromaAuth) auditPublic(next caddyhttp.Handler) caddyhttp.Handler {
-	if h.auditLog == nil || !h.Audit.Public {
-		return next
-	}
-	return h.auditedNext(next, nil)
-}
-
-func (h *ChromaAuth) auditedNext(next caddyhttp.Handler, vars *requestVars) caddyhttp.Handler {
-	var rt *authz.Route
-	if vars != nil {
-		rt = vars.classified() // before the upstream reads the body
-	}
-	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-		err := next.ServeHTTP(sw, r)
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-			var he caddyhttp.HandlerError
-			if errors.As(err, &he) {
-				status = he.StatusCode // the upstream failed: Caddy answers it
-			}
-		}
-		if vars == nil {
-			pub, _ := authz.Classify(r)
-			rt = &pub
-		}
-		h.writeAudit(r, decisionAllowed, status, vars, rt, "")
-		return err
-	})
-}
-
-// auditAnswered writes the line of a request the gateway answered itself
-// (the identity endpoint).
-func (h *ChromaAuth) auditAnswered(r *http.Request, vars *requestVars, status int) {
-	if h.auditLog != nil {
-		h.writeAudit(r, decisionAllowed, status, vars, vars.classified(), "")
-	}
-}
-
-// auditReject writes the line of a request refused before it was
-// authenticated: 401, 429 or 503.
-func (h *ChromaAuth) auditReject(r *http.Request, reason string) {
-	if h.auditLog == nil {
-		return
-	}
-	decision, status := decisionUnauthorized, http.StatusUnauthorized
-	switch reason {
-	case reasonBusy:
-		decision, status = decisionBusy, http.StatusServiceUnavailable
-	case reasonRateLimited:
-		decision, status = decisionRateLimited, http.StatusTooManyRequests
-	}
-	// The route from the path alone: an unauthenticated body is not read.
-	rt := authz.ClassifyPath(r.Method, r.URL)
-	h.writeAudit(r, decision, status, nil, &rt, reason)
-}
-
-// auditForbid writes the line of a 403, with the request's vars that
-// auditNote kept (else with the user forbid names).
-func (h *ChromaAuth) auditForbid(r *http.Request, user, reason string) {
-	h.auditAfterAuth(r, user, decisionForbidden, http.StatusForbidden, reason)
-}
-
-// auditAfterAuth writes the line of an authenticated request the gateway
-// answered itself (403, 503 when a lookup failed, 200 for a filtered
-// listing).
-func (h *ChromaAuth) auditAfterAuth(r *http.Request, user, decision string, status int, reason string) {
-	if h.auditLog == nil {
-		return
-	}
-	av, _ := caddyhttp.GetVar(r.Context(), auditVarKey).(auditVars)
-	vars := av.v
-	if vars == nil {
-		vars = &requestVars{id: &providers.Identity{User: user}, r: r}
-	}
-	h.writeAudit(r, decision, status, vars, vars.classified(), reason)
-}
-
 // collectionName is the name of the collection a route addresses, also
 // when it names it by id: resolved for the checks, else as the gateway
 // last learned it (the audit never makes a lookup of its own); "" when it
@@ -199,25 +90,24 @@ func (h *ChromaAuth) collectionName(rt *authz.Route) string {
 	return rt.Collection
 }
 
-// writeAudit writes one audit line. vars is nil before authentication;
-// then the user and key id are what the request tried (a Basic user name,
-// an API key's id: no secret).
-func (h *ChromaAuth) writeAudit(r *http.Request, decision string, status int, vars *requestVars, rt *authz.Route, reason string) {
+// writeAudit writes one audit line. Before authentication (no identity)
+// the user and key id are what the request tried (a Basic user name, an
+// API key's id: no secret).
+func (h *ChromaAuth) writeAudit(r *http.Request, decision string, status int, d *authz.Decision, rt *authz.Route, reason string) {
 	c := h.auditLog.Check(zapcore.InfoLevel, "decision")
 	if c == nil {
 		return
 	}
 	fields := make([]zap.Field, 0, 18)
 	fields = append(fields, zap.String("decision", decision), zap.Int("status", status))
-	if vars != nil {
-		id := vars.id
+	if id := d.Identity; id != nil {
 		fields = appendNonEmpty(fields, "user", id.User)
 		fields = appendNonEmpty(fields, "provider", id.Provider)
 		if id.KeyID != "" {
 			fields = append(fields, zap.String("key_id", id.KeyID))
 		}
-		if vars.role != "" {
-			fields = append(fields, zap.String("role", vars.role))
+		if d.Rule.Role != "" {
+			fields = append(fields, zap.String("role", d.Rule.Role))
 		}
 	} else if decision != decisionAllowed {
 		user, provider, keyID := h.attempted(r)

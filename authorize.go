@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
@@ -37,23 +34,20 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		// from now on lists the database again.
 		defer h.listings.Drop(t, d)
 	}
-	h.auditNote(r, vars)
 	if !authz.NeedsRoute(pol.rbac, id) && id.Rows == nil {
+		d := authz.Decide(r.Context(), nil, id, nil, nil)
 		if authz.IsIdentityRequest(r) {
-			h.auditAnswered(r, vars, http.StatusOK)
-			return answerIdentity(w, id)
+			return h.answerIdentity(w, r, &d)
 		}
-		countRequest(resultAllowed)
-		next = h.auditAllowed(r, next, vars)
 		if r.Method == http.MethodPut {
 			// The one route of such a caller that is classified: a
 			// rename changes what grants judge other callers by.
 			if rt, err := authz.Classify(r); err == nil {
-				d := authz.Decide(r.Context(), nil, id, &rt, nil)
-				return h.forward(w, r, next, &d)
+				d = authz.Decide(r.Context(), nil, id, &rt, nil)
+				d.Route = nil // audited by its path, as any of this caller's
 			}
 		}
-		return next.ServeHTTP(w, r)
+		return h.forward(w, r, next, &d)
 	}
 	if id.Scoped() && !h.NoSingletonOverwrite {
 		authz.OverwriteSingleton(r, id)
@@ -61,23 +55,22 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	rt, err := authz.Classify(r)
 	vars.route = &rt
 	if err != nil {
-		return h.refuseBody(w, r, id, err)
+		d := authz.BadBody(id, &rt, err)
+		d.Rule.Role = vars.role
+		return h.refuse(w, r, &d)
 	}
 	d := authz.Decide(r.Context(), pol.rbac, id, &rt, h.ownerResolver(r, next, id))
 	switch {
 	case d.Verdict != authz.VerdictAllowed:
 		return h.refuse(w, r, &d)
 	case rt.Identity:
-		h.auditAnswered(r, vars, http.StatusOK)
-		return answerIdentity(w, id)
+		return h.answerIdentity(w, r, &d)
 	case d.Filtered:
-		return h.serveFiltered(w, r, next, id, rt)
+		return h.serveFiltered(w, r, next, &d)
 	}
 	if id.Rows != nil {
 		return h.serveRows(w, r, next, vars, &d)
 	}
-	countRequest(resultAllowed)
-	next = h.auditAllowed(r, next, vars)
 	return h.forward(w, r, next, &d)
 }
 
@@ -115,52 +108,28 @@ var (
 
 // refuse answers a request the decision did not allow: 403 for a
 // refusal, 503 with Retry-After when the upstream did not answer a lookup
-// the decision needed (never a 403 that blames the caller).
+// the decision needed (never a 403 that blames the caller), 400 or 413
+// for a body or query the gateway cannot judge as sent.
 func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, d *authz.Decision) error {
-	if d.Verdict == authz.VerdictRefused {
-		if d.Detail != "" {
-			h.logger.Debug("collection grant refused", zap.String("user", d.Identity.User), zap.String("detail", d.Detail))
+	h.record(r, d)
+	switch d.Verdict {
+	case authz.VerdictRefused:
+		return writeJSON(w, http.StatusForbidden, jsonError("AuthorizationError", "Forbidden: "+d.Reason))
+	case authz.VerdictBadBody:
+		switch {
+		case d.Status == http.StatusRequestEntityTooLarge:
+			return writeJSON(w, d.Status, bodyTooLarge)
+		case errors.Is(d.Err, authz.ErrBadBody) || d.Err == nil:
+			return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", d.Detail))
 		}
-		return h.forbid(w, r, d.Identity, d.Reason)
+		return writeJSON(w, http.StatusBadRequest, jsonError("InvalidArgumentError", "Unreadable request body"))
 	}
-	h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(d.Err))
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.chroma_auth.reason", reasonLookupUnavailable)
-	h.auditAfterAuth(r, d.Identity.User, decisionBusy, http.StatusServiceUnavailable, reasonLookupUnavailable)
-	countDenied(reasonLookupUnavailable)
-	countRequest(resultBusy)
 	w.Header().Set("Retry-After", "2")
 	return writeJSON(w, http.StatusServiceUnavailable, bodyLookupUnavailable)
 }
 
-// refuseBody answers a request whose body the gateway needed but could
-// not use: too large (413), unreadable, or not what the route takes (400).
-func (h *ChromaAuth) refuseBody(w http.ResponseWriter, r *http.Request, id *providers.Identity, err error) error {
-	if errors.Is(err, authz.ErrBodyTooLarge) {
-		return h.badRequest(w, r, id, reasonBodyTooLarge, http.StatusRequestEntityTooLarge, bodyTooLarge, err.Error())
-	}
-	msg := "Unreadable request body"
-	if errors.Is(err, authz.ErrBadBody) {
-		msg = err.Error()
-	}
-	return h.badRequest(w, r, id, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", msg), err.Error())
-}
-
-// badRequest answers an authenticated request the gateway cannot judge as
-// sent (400, 413): logged, audited and counted like every refusal, as
-// result bad_request, apart from the 401s of `denied`.
-func (h *ChromaAuth) badRequest(w http.ResponseWriter, r *http.Request, id *providers.Identity, reason string, status int, body []byte, detail string) error {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.chroma_auth.reason", reason)
-	h.logDenied(r, reason, id, detail)
-	h.auditAfterAuth(r, id.User, decisionBadRequest, status, reason)
-	countDenied(reason)
-	countRequest(resultBadRequest)
-	return writeJSON(w, status, body)
-}
-
 // answerIdentity answers GET /api/v2/auth/identity for the caller.
-func answerIdentity(w http.ResponseWriter, id *providers.Identity) error {
-	countRequest(resultAllowed)
-	return writeJSON(w, http.StatusOK, authz.IdentityBody(id))
+func (h *ChromaAuth) answerIdentity(w http.ResponseWriter, r *http.Request, d *authz.Decision) error {
+	h.record(r, d)
+	return writeJSON(w, http.StatusOK, authz.IdentityBody(d.Identity))
 }

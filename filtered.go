@@ -32,11 +32,14 @@ func (h *ChromaAuth) listingTTL() time.Duration {
 // lists the whole database upstream, keeps what the grants let the caller
 // read, and only then applies the caller's limit and offset, so pages stay
 // coherent and nothing tells the caller what else exists.
-func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, id *providers.Identity, rt authz.Route) error {
+func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision) error {
+	id, rt := d.Identity, d.Route
 	limit, offset, ok := listWindow(r)
 	if !ok {
-		msg := "limit and offset must be non-negative integers"
-		return h.badRequest(w, r, id, reasonBadQuery, http.StatusBadRequest, jsonError("InvalidArgumentError", msg), msg)
+		bad := *d
+		bad.Verdict, bad.Status, bad.Reason = authz.VerdictBadBody, http.StatusBadRequest, reasonBadQuery
+		bad.Detail = "limit and offset must be non-negative integers"
+		return h.refuse(w, r, &bad)
 	}
 	all, err := h.listings.Get(r.Context(), rt.Tenant, rt.Database, func(ctx context.Context) ([]authz.Collection, error) {
 		var all []authz.Collection
@@ -45,8 +48,9 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		return all, err
 	})
 	if err != nil {
-		d := authz.Unavailable(id, &rt, err)
-		return h.refuse(w, r, &d)
+		failed := *d
+		failed.Verdict, failed.Status, failed.Reason, failed.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, reasonLookupUnavailable, err
+		return h.refuse(w, r, &failed)
 	}
 	var visible []authz.Collection
 	for _, c := range all {
@@ -54,8 +58,7 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 			visible = append(visible, c)
 		}
 	}
-	countRequest(resultAllowed)
-	h.auditAfterAuth(r, id.User, decisionAllowed, http.StatusOK, "")
+	h.record(r, d)
 	if rt.Action == authz.ActionCountCollections {
 		return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(len(visible))))
 	}

@@ -16,13 +16,15 @@ import (
 // and, for a scoped caller, where the collections an answer names live
 // (its next request by such an id then needs no lookup).
 func (h *ChromaAuth) forward(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision) error {
-	switch {
-	case d.Teach.RenameTo != "":
-		return h.serveRename(w, r, next, d.Teach.RenameID, d.Teach.RenameTo)
-	case d.Teach.Owners:
-		return h.serveLearning(w, r, next)
-	}
-	return next.ServeHTTP(w, r)
+	return h.recordAfter(w, r, d, func(w http.ResponseWriter) error {
+		switch {
+		case d.Teach.RenameTo != "":
+			return h.serveRename(w, r, next, d.Teach.RenameID, d.Teach.RenameTo)
+		case d.Teach.Owners:
+			return h.serveLearning(w, r, next)
+		}
+		return next.ServeHTTP(w, r)
+	})
 }
 
 // maxLearnBody bounds what is kept of an answer to learn from.

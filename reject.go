@@ -11,8 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/caddyserver/caddy/v2"
-
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -31,26 +30,25 @@ var (
 // the log (at debug level, so an operator can turn it on) and the
 // `{http.auth.chroma_auth.reason}` placeholder, never to the client.
 func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy, reason string, retry time.Duration) error {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.chroma_auth.reason", reason)
-	h.logDenied(r, reason, nil, "")
-	h.auditReject(r, reason)
-	countDenied(reason)
+	d := authz.Decision{Verdict: authz.VerdictUnauthenticated, Status: http.StatusUnauthorized, Reason: reason}
+	switch reason {
+	case reasonBusy, reasonJWTUnavailable:
+		d.Verdict, d.Status = authz.VerdictUnavailable, http.StatusServiceUnavailable
+	case reasonRateLimited:
+		d.Verdict, d.Status = authz.VerdictLimited, http.StatusTooManyRequests
+	}
+	h.record(r, &d)
 	switch reason {
 	case reasonBusy:
-		countRequest(resultBusy)
 		w.Header().Set("Retry-After", "1")
 		return writeJSON(w, http.StatusServiceUnavailable, bodyBusy)
 	case reasonJWTUnavailable:
-		countRequest(resultBusy)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))
 		return writeJSON(w, http.StatusServiceUnavailable, bodyJWTUnavailable)
 	case reasonRateLimited:
-		countRequest(resultRateLimited)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))
 		return writeJSON(w, http.StatusTooManyRequests, bodyRateLimited)
 	}
-	countRequest(resultDenied)
 	if pol.creds.Basic() {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.realm()+`", charset="UTF-8"`)
 	} else if h.tokenHeader == headerAuthorization {
@@ -64,18 +62,6 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy,
 
 // reasonKeyExpired: a valid API key past its expiry; the client is told.
 const reasonKeyExpired = "key_expired"
-
-// forbid answers 403 with Chroma's body; the reason names the action or the
-// scope that was refused, never a credential.
-func (h *ChromaAuth) forbid(w http.ResponseWriter, r *http.Request, id *providers.Identity, reason string) error {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.chroma_auth.reason", reasonForbidden)
-	h.logDenied(r, reasonForbidden, id, reason)
-	h.auditForbid(r, id.User, reason)
-	countDenied(reasonForbidden)
-	countRequest(resultForbidden)
-	return writeJSON(w, http.StatusForbidden, jsonError("AuthorizationError", "Forbidden: "+reason))
-}
 
 // logDenied records a denial at debug level: who (the authenticated
 // identity id of a 403, else what the request tried: a Basic user name, a

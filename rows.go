@@ -70,8 +70,7 @@ func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next cadd
 			return h.refuseRows(w, r, d, rowsRefusedWhole)
 		}
 	}
-	countRequest(resultAllowed)
-	return h.forward(w, r, h.auditAllowed(r, next, vars), d)
+	return h.forward(w, r, next, d)
 }
 
 // refuseRows turns d into the refusal of the identity's rows.

@@ -74,9 +74,9 @@ func (g *guardWriter) Write(p []byte) (int, error) {
 // check-then-write of update, upsert and a conditional commit; shared for
 // add) until the upstream has answered.
 func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, op rows.Op, f *rows.Filter) error {
-	id, rt := d.Identity, *d.Route
+	rt := *d.Route
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return h.badRequest(w, r, id, reasonBadBody, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"), rowsCompressedBody)
+		return h.badRequest(w, r, d, reasonBadBody, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"), rowsCompressedBody)
 	}
 	lockKey := strings.ToLower(rt.Collection)
 	var check rows.IDCheck
@@ -120,12 +120,11 @@ func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next
 		rerr = r.Context().Err()
 	}
 	if rerr == nil || (gw.status != 0 && !gw.swallowed) {
-		countRequest(resultAllowed)
-		status := gw.status
-		if status == 0 && err == nil {
-			status = http.StatusOK
+		d.Status = gw.status
+		if d.Status == 0 && err == nil {
+			d.Status = http.StatusOK
 		}
-		h.auditAfterAuth(r, id.User, decisionAllowed, status, "")
+		h.record(r, d)
 		return err
 	}
 	return h.rewriteFailed(w, r, d, rerr)
@@ -136,20 +135,21 @@ var errUpstreamDone = errors.New("the upstream answered")
 // rewriteFailed answers a request whose rewrite did not complete: nothing
 // was written upstream.
 func (h *ChromaAuth) rewriteFailed(w http.ResponseWriter, r *http.Request, d *authz.Decision, err error) error {
-	id := d.Identity
 	var ua *upstreamAnswer
 	switch {
 	case errors.Is(err, rows.ErrForbidden):
 		return h.refuseRows(w, r, d, rowsRefusedRecord)
 	case errors.Is(err, rows.ErrBadBody):
-		return h.badRequest(w, r, id, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()), err.Error())
+		return h.badRequest(w, r, d, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()), err.Error())
 	case errors.As(err, &ua):
-		countRequest(resultAllowed)
-		h.auditAfterAuth(r, id.User, decisionAllowed, ua.status, "")
+		d.Status = ua.status
+		h.record(r, d)
 		return writeJSON(w, ua.status, ua.body)
 	case errors.Is(err, authz.ErrUnavailable):
 		d.Verdict, d.Status, d.Reason, d.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, reasonLookupUnavailable, err
 		return h.refuse(w, r, d)
 	}
-	return h.refuseBody(w, r, id, err)
+	bad := authz.BadBody(d.Identity, d.Route, err)
+	bad.Rule = d.Rule
+	return h.refuse(w, r, &bad)
 }

@@ -76,7 +76,7 @@ func (h *ChromaAuth) ownershipCheck(r *http.Request, next caddyhttp.Handler, rt 
 // filtered gets of ids alone, page by page: the number Chroma would give
 // if the collection held only the identity's records.
 func (h *ChromaAuth) serveRowsCount(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, f *rows.Filter) error {
-	id, rt := d.Identity, *d.Route
+	rt := *d.Route
 	total := 0
 	for offset := 0; ; offset += rowsCountPage {
 		body := fmt.Appendf(nil, `{"where":%s,"include":[],"limit":%d,"offset":%d}`, f.Clause(), rowsCountPage, offset)
@@ -91,7 +91,7 @@ func (h *ChromaAuth) serveRowsCount(w http.ResponseWriter, r *http.Request, next
 			break
 		}
 	}
-	countRequest(resultAllowed)
-	h.auditAfterAuth(r, id.User, decisionAllowed, http.StatusOK, "")
+	d.Status = http.StatusOK
+	h.record(r, d)
 	return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(total)))
 }

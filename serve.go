@@ -11,17 +11,12 @@ import (
 // ServeHTTP lets public routes and authenticated, authorized requests
 // through, and answers everything else itself: 401, 403, 429 or 503.
 func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if authz.IsPreflight(r) {
-		// A browser's CORS preflight never carries credentials; Chroma
-		// answers it from its cors_allow_origins without running anything.
+	// A browser's CORS preflight never carries credentials; Chroma
+	// answers it from its cors_allow_origins without running anything.
+	if authz.IsPreflight(r) || h.isPublic(r) {
 		h.stripCredentials(r)
-		countRequest(resultPublic)
-		return h.auditPublic(next).ServeHTTP(w, r)
-	}
-	if h.isPublic(r) {
-		h.stripCredentials(r)
-		countRequest(resultPublic)
-		return h.auditPublic(next).ServeHTTP(w, r)
+		d := authz.Decision{Verdict: authz.VerdictAllowed, Status: http.StatusOK, Public: true}
+		return h.recordAfter(w, r, &d, func(w http.ResponseWriter) error { return next.ServeHTTP(w, r) })
 	}
 	pol := h.policy.Load()
 	id, reason, retry := h.authenticate(r, pol.creds)

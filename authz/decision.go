@@ -69,6 +69,9 @@ type Decision struct {
 	Route *Route
 	// Rule is the rule that decided.
 	Rule Rule
+	// Public: a public route or a CORS preflight, which needs no
+	// credential (no Identity, no Route).
+	Public bool
 	// Filtered: the gateway answers the listing itself, from the
 	// collections the caller may read.
 	Filtered bool
@@ -266,7 +269,7 @@ func Unavailable(id *providers.Identity, rt *Route, err error) Decision {
 // but could not use: too large (413), unreadable or not what the route
 // takes (400).
 func BadBody(id *providers.Identity, rt *Route, err error) Decision {
-	d := Decision{Verdict: VerdictBadBody, Status: http.StatusBadRequest, Reason: "bad_body", Err: err, Identity: id, Route: rt}
+	d := Decision{Verdict: VerdictBadBody, Status: http.StatusBadRequest, Reason: "bad_body", Detail: err.Error(), Err: err, Identity: id, Route: rt}
 	if errors.Is(err, ErrBodyTooLarge) {
 		d.Status, d.Reason = http.StatusRequestEntityTooLarge, "body_too_large"
 	}

@@ -1,0 +1,134 @@
+package chromaauth
+
+import (
+	"errors"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+)
+
+// outcome is how a decision is counted and written: the requests_total
+// result, the audit's decision, and the reason (denied_total's label, the
+// denial log's and the placeholder's), each a constant.
+type outcome struct {
+	result, decision, reason string
+}
+
+// outcomeOf maps a decision to its outcome.
+func outcomeOf(d *authz.Decision) outcome {
+	switch d.Verdict {
+	case authz.VerdictAllowed:
+		if d.Public {
+			return outcome{resultPublic, decisionAllowed, ""}
+		}
+		return outcome{resultAllowed, decisionAllowed, ""}
+	case authz.VerdictRefused:
+		return outcome{resultForbidden, decisionForbidden, reasonForbidden}
+	case authz.VerdictLimited:
+		return outcome{resultRateLimited, decisionRateLimited, reasonRateLimited}
+	case authz.VerdictUnavailable:
+		if d.Identity != nil {
+			return outcome{resultBusy, decisionBusy, reasonLookupUnavailable}
+		}
+		return outcome{resultBusy, decisionBusy, d.Reason}
+	case authz.VerdictBadBody:
+		switch {
+		case d.Status == http.StatusRequestEntityTooLarge:
+			return outcome{resultBadRequest, decisionBadRequest, reasonBodyTooLarge}
+		case d.Reason == reasonBadQuery:
+			return outcome{resultBadRequest, decisionBadRequest, reasonBadQuery}
+		}
+		return outcome{resultBadRequest, decisionBadRequest, reasonBadBody}
+	}
+	return outcome{resultDenied, decisionUnauthorized, d.Reason}
+}
+
+// record writes what a decision leaves behind, once per request: the
+// {http.auth.chroma_auth.reason} placeholder, the metrics, the denial log
+// and the audit line. A request forwarded upstream is recorded once
+// Chroma has answered, when the audit wants the answer's status
+// (recordAfter).
+func (h *ChromaAuth) record(r *http.Request, d *authz.Decision) {
+	o := outcomeOf(d)
+	if o.reason != "" {
+		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+			repl.Set("http.auth.chroma_auth.reason", o.reason)
+		}
+		countDenied(o.reason)
+		h.logDecision(r, d, o.reason)
+	}
+	countRequest(o.result)
+	if h.auditLog == nil || (d.Public && !h.Audit.Public) {
+		return // public routes and CORS preflights only when asked
+	}
+	rt := d.Route
+	if rt == nil {
+		// From the path alone: an unauthenticated body is not read, and
+		// one the decision did not need is Chroma's.
+		p := authz.ClassifyPath(r.Method, r.URL)
+		rt = &p
+	}
+	reason := o.reason
+	if d.Verdict == authz.VerdictRefused {
+		reason = d.Reason // which action, scope or collection
+	}
+	h.writeAudit(r, o.decision, d.Status, d, rt, reason)
+}
+
+// logDecision writes the denial log of a decision that did not allow.
+func (h *ChromaAuth) logDecision(r *http.Request, d *authz.Decision, reason string) {
+	switch d.Verdict {
+	case authz.VerdictRefused:
+		if d.Detail != "" {
+			h.logger.Debug("collection grant refused", zap.String("user", d.Identity.User), zap.String("detail", d.Detail))
+		}
+		h.logDenied(r, reason, d.Identity, d.Reason)
+	case authz.VerdictUnavailable:
+		if d.Identity != nil {
+			h.logger.Warn("cannot look up a collection's owner upstream", zap.Error(d.Err))
+			return
+		}
+		h.logDenied(r, reason, nil, "")
+	case authz.VerdictBadBody:
+		h.logDenied(r, reason, d.Identity, d.Detail)
+	default:
+		h.logDenied(r, reason, d.Identity, "")
+	}
+}
+
+// recordAfter forwards r with serve and records d once the answer is
+// known: with the audit on, with the answer's status (Caddy's, when the
+// upstream failed); with it off, at once, as nothing waits on the status.
+func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *authz.Decision, serve func(http.ResponseWriter) error) error {
+	if h.auditLog == nil || (d.Public && !h.Audit.Public) {
+		h.record(r, d)
+		return serve(w)
+	}
+	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err := serve(sw)
+	d.Status = sw.status
+	if d.Status == 0 {
+		d.Status = http.StatusOK
+		var he caddyhttp.HandlerError
+		if errors.As(err, &he) {
+			d.Status = he.StatusCode // the upstream failed: Caddy answers it
+		}
+	}
+	h.record(r, d)
+	return err
+}
+
+// badRequest answers an authenticated request the gateway cannot judge as
+// sent (400, 413, 415) with body: recorded as result bad_request, apart
+// from the 401s of `denied`.
+func (h *ChromaAuth) badRequest(w http.ResponseWriter, r *http.Request, d *authz.Decision, reason string, status int, body []byte, detail string) error {
+	bad := *d
+	bad.Verdict, bad.Status, bad.Reason, bad.Detail = authz.VerdictBadBody, status, reason, detail
+	h.record(r, &bad)
+	return writeJSON(w, status, body)
+}
