@@ -2,11 +2,8 @@ package chromaauth
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"time"
-
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
@@ -92,17 +89,4 @@ func (h *ChromaAuth) checkCredential(r *http.Request, creds *providers.Credentia
 		return nil, reasonInvalid, 0, true
 	}
 	return nil, reasonInvalid, 0, false // the client went away
-}
-
-// clientIP is the address failures are counted against: Caddy's client IP
-// (which honours trusted_proxies), else the connection's address.
-func clientIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

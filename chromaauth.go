@@ -106,8 +106,10 @@ type ChromaAuth struct {
 	// answered 429 with Retry-After, right or wrong, unchecked (so a blocked
 	// address learns nothing), while the credentials that did succeed from
 	// it still pass. Default 60; -1 turns the limit off. The address is
-	// Caddy's client IP, which honours the server's trusted_proxies; IPv6
-	// clients count by their /64.
+	// the nearest one the server's trusted_proxies do not cover, as
+	// trusted_proxies_strict finds it (X-Forwarded-For walked from the
+	// right), whatever the server's own strict setting; IPv6 clients count
+	// by their /64.
 	FailuresPerMinute int `json:"failures_per_minute,omitempty"`
 
 	// How often the credential and authz files are checked for changes and
