@@ -40,6 +40,7 @@ const (
 	decisionRateLimited  = "rate_limited"
 	decisionBusy         = "busy"
 	decisionBadRequest   = "bad_request" // 400, 413: a body or query the gateway cannot judge
+	decisionQuota        = "quota_exceeded"
 )
 
 // provisionAudit names the audit logger, when the audit is on.

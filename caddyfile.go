@@ -48,6 +48,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    no_singleton_overwrite
 //	    from_env
 //	    jwt { issuer, jwks_url, key_file, secret, audience, ... } (see JWTConfig)
+//	    limits { rate, burst, concurrent, max_batch, max_results, max_where, per tenant } (see QuotaConfig)
+//	    shared_state        redis://host:port/db
 //	}
 //
 // With from_env alone (`chroma_auth from_env`), everything comes from
@@ -76,6 +78,9 @@ func (m *ChromaAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 	a := optionArgs{d: d, name: d.Val(), args: d.RemainingArgs()}
 	if handled, err := m.unmarshalCredentialOption(a); handled {
+		return err
+	}
+	if handled, err := m.unmarshalQuotaOption(a); handled {
 		return err
 	}
 	var err error

@@ -152,6 +152,16 @@ type ChromaAuth struct {
 	// deployment's environment works unchanged.
 	FromEnv bool `json:"from_env,omitempty"`
 
+	// Quotas per identity: rate, burst, concurrent, max_batch,
+	// max_results, max_where (see QuotaConfig).
+	Limits *QuotaConfig `json:"limits,omitempty"`
+
+	// A Redis URL (`redis://[:password@]host:port/db`, `rediss://` for
+	// TLS; placeholders such as {env.REDIS_URL} are replaced) where every
+	// gateway that names it counts the failure limiter and the rate
+	// quotas together (see SharedState).
+	SharedState string `json:"shared_state,omitempty"`
+
 	// JSON Web Tokens from an identity provider (OpenID Connect) or
 	// self-issued, in the token header; see JWTConfig.
 	JWT *JWTConfig `json:"jwt,omitempty"`
@@ -173,6 +183,7 @@ type ChromaAuth struct {
 	logger      *zap.Logger
 	jwt         *jwtauth.Verifier // nil unless JWT is set
 	auditLog    *zap.Logger       // nil when the audit is off
+	quota       *quotaState
 }
 
 // CaddyModule returns the Caddy module information.
@@ -222,6 +233,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		perMinute = DefaultFailuresPerMinute
 	}
 	h.limiter = newFailureLimiter(perMinute)
+	h.provisionQuota()
 	if err := h.provisionJWT(); err != nil {
 		return err
 	}
@@ -293,6 +305,9 @@ func (h *ChromaAuth) Validate() error {
 	}
 	if h.CollectionNameTTL < 0 {
 		return fmt.Errorf("chroma_auth: collection_name_ttl cannot be negative")
+	}
+	if err := h.validateQuota(); err != nil {
+		return err
 	}
 	if !validUnlisted(h.UnlistedUsers) {
 		return fmt.Errorf("chroma_auth: unlisted_users %q: want all or deny", h.UnlistedUsers)

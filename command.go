@@ -245,6 +245,8 @@ func keyCommand() *cobra.Command {
 					a.Expires, a.NoExpiry = fs.String("expires"), fs.Bool("no-expiry")
 					a.Rows = fs.String("rows")
 					a.Config, a.Adapter, a.Within = fs.String("config"), fs.String("adapter"), keyWithinUser
+					a.Rate, a.Burst, a.Concurrent = fs.String("rate"), fs.Int("burst"), fs.Int("concurrent")
+					a.MaxBatch, a.MaxResults, a.MaxWhere = fs.Int("max-batch"), fs.Int("max-results"), fs.Int("max-where")
 				}
 				return cli.RunKey(stdio(cmd), a)
 			}),
@@ -262,6 +264,12 @@ func keyCommand() *cobra.Command {
 			c.Flags().String("label", "", "A note to tell the key apart (laptop, ci)")
 			c.Flags().StringP("config", "c", "", "The gateway's config: refuse a key wider than what its files give the user")
 			c.Flags().StringP("adapter", "a", "", "Name of config adapter (default: caddyfile for a file named Caddyfile*, else JSON)")
+			c.Flags().String("rate", "", "The key's request rate, <n>/s or <n>/m (never above its user's)")
+			c.Flags().Int("burst", 0, "The key's burst (never above its user's)")
+			c.Flags().Int("concurrent", 0, "The key's requests in flight at once (never above its user's)")
+			c.Flags().Int("max-batch", 0, "Records in one add, upsert, update or delete")
+			c.Flags().Int("max-results", 0, "n_results of a query, limit of a get")
+			c.Flags().Int("max-where", 0, "Predicates in one request's where and where_document")
 		}
 		parent.AddCommand(c)
 	}

@@ -68,6 +68,9 @@ type JWTConfig struct {
 	DatabasesClaim   string `json:"databases_claim,omitempty"`
 	RoleClaim        string `json:"role_claim,omitempty"`
 	CollectionsClaim string `json:"collections_claim,omitempty"`
+	// An object claim of the token's own quotas (as in a `limits` block);
+	// they only tighten the limits of its user.
+	LimitsClaim string `json:"limits_claim,omitempty"`
 
 	// Row-level security from claims: metadata key → claim path. The
 	// identity sees and changes only the records whose metadata holds each
@@ -109,6 +112,7 @@ func (c *JWTConfig) jwtauthConfig(reload time.Duration) (jwtauth.Config, error) 
 		RoleClaim:          c.RoleClaim,
 		CollectionsClaim:   c.CollectionsClaim,
 		RowsClaims:         c.RowsClaims,
+		LimitsClaim:        c.LimitsClaim,
 		RefreshInterval:    time.Duration(c.RefreshInterval),
 		MinRefreshInterval: time.Duration(c.MinRefreshInterval),
 		ReloadInterval:     reload,
@@ -227,6 +231,7 @@ func (h *ChromaAuth) verifyJWT(tok string) (id *providers.Identity, reason strin
 //	    rows_claims {
 //	        <metadata key> <claim path>
 //	    }
+//	    limits_claim      <path>
 //	    refresh_interval  <duration>
 //	    min_refresh_interval <duration>
 //	    cache_size        <n>
@@ -293,6 +298,8 @@ func unmarshalJWT(d *caddyfile.Dispenser, c *JWTConfig) error {
 			err = one(&c.RoleClaim)
 		case "collections_claim":
 			err = one(&c.CollectionsClaim)
+		case "limits_claim":
+			err = one(&c.LimitsClaim)
 		case "refresh_interval":
 			err = dur(&c.RefreshInterval)
 		case "min_refresh_interval":

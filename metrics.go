@@ -36,6 +36,7 @@ const (
 	// resultBadRequest: an authenticated request refused for its body or
 	// query (400, 413), not for its credential.
 	resultBadRequest = "bad_request"
+	resultQuota      = "quota_exceeded"
 )
 
 func initMetrics(registry *prometheus.Registry) error {
@@ -44,7 +45,7 @@ func initMetrics(registry *prometheus.Registry) error {
 		const ns, sub = "caddy", "chroma_auth"
 		m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "requests_total",
-			Help: "Requests seen by chroma_auth, by result: allowed, public, denied (401), forbidden (403), bad_request (400, 413), rate_limited (429), busy (503).",
+			Help: "Requests seen by chroma_auth, by result: allowed, public, denied (401), forbidden (403), bad_request (400, 413), rate_limited (429: failures or quotas), busy (503), quota_exceeded (400, 413: a size limit).",
 		}, []string{"result"})
 		m.denied = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "denied_total",

@@ -26,6 +26,11 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	vars := &requestVars{id: id, role: pol.roleOf(id), r: r}
 	publishVars(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer), vars)
 	h.stripCredentials(r)
+	t, done, err := h.admitQuota(w, r, pol, id)
+	if done {
+		return err
+	}
+	defer h.quota.engine.Done(t)
 	return h.authorizeAndServe(w, r, next, pol, vars)
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
@@ -46,6 +47,9 @@ type KeyArgs struct {
 	// error refuses the key (nothing is written).
 	Config, Adapter string
 	Within          KeyChecker
+	// create: the key's own quotas, which only tighten its user's.
+	Rate                                              string // <n>/s or <n>/m
+	Burst, Concurrent, MaxBatch, MaxResults, MaxWhere int
 }
 
 // KeyChecker checks that an issued identity stays within what the files of
@@ -162,6 +166,9 @@ func newKeyEntry(a KeyArgs, now time.Time) (providers.KeyEntry, error) {
 			return e, fmt.Errorf("--rows: %w", err)
 		}
 		e.Rows = m
+	}
+	if err := keyLimits(a, &e); err != nil {
+		return e, err
 	}
 	switch {
 	case a.NoExpiry && a.Expires != "":
@@ -358,4 +365,23 @@ func editKeys(path string, mustExist bool, edit func(f *keysFile) error) error {
 		}
 		return WriteFileAtomic(path, data)
 	})
+}
+
+// keyLimits sets the key's quotas from the create flags.
+func keyLimits(a KeyArgs, e *providers.KeyEntry) error {
+	l := quota.Limits{Burst: a.Burst, Concurrent: a.Concurrent, MaxBatch: a.MaxBatch, MaxResults: a.MaxResults, MaxWhere: a.MaxWhere}
+	if a.Rate != "" {
+		r, err := quota.ParseRate(a.Rate)
+		if err != nil {
+			return fmt.Errorf("--rate: %w", err)
+		}
+		l.Rate = r
+	}
+	if err := l.Validate(); err != nil {
+		return fmt.Errorf("--rate, --burst, --concurrent, --max-*: %w", err)
+	}
+	if !l.IsZero() {
+		e.Limits = &l
+	}
+	return nil
 }

@@ -1,7 +1,11 @@
 package jwtauth
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
@@ -61,6 +65,11 @@ func mapClaims(c *Config, claims map[string]any) (*providers.Identity, error) {
 	}
 	if c.RoleClaim != "" {
 		if id.Role, err = roleClaim(claims, c.RoleClaim); err != nil {
+			return nil, err
+		}
+	}
+	if c.LimitsClaim != "" {
+		if id.Limits, err = limitsClaim(claims, c.LimitsClaim); err != nil {
 			return nil, err
 		}
 	}
@@ -181,4 +190,28 @@ func validName(s string) bool {
 		return false
 	}
 	return !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
+}
+
+// limitsClaim reads a limits claim into quotas; a missing one is none (the
+// user's limits hold), anything but an object of known limits refuses the
+// token.
+func limitsClaim(claims map[string]any, path string) (*quota.Limits, error) {
+	v, ok := lookup(claims, path, 0)
+	if !ok || v == nil {
+		return nil, nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, refuseClaim(ErrClaimType, path)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, refuseClaim(ErrClaimType, path)
+	}
+	var l quota.Limits
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&l) != nil || l.Validate() != nil {
+		return nil, refuseClaim(ErrClaimType, path)
+	}
+	return &l, nil
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// "https://example.com/tenant", is found whole). Empty means unmapped,
 	// except UserClaim which defaults to "sub".
 	UserClaim, TenantClaim, DatabasesClaim, RoleClaim, CollectionsClaim string
+	// LimitsClaim names an object claim of quotas ({"rate": "10/s",
+	// "burst": 20, "concurrent": 4, "max_batch": 100, ...}); they only
+	// tighten the user's.
+	LimitsClaim string
 
 	// RowsClaims maps metadata keys to claim paths: the identity's rows
 	// (row-level security) take each key's value from its claim. A token
@@ -150,7 +154,7 @@ func (c *Config) Validate() error {
 	if c.RefreshInterval < 0 || c.CacheSize < 0 {
 		return errors.New("jwt: refresh_interval and cache_size cannot be negative")
 	}
-	paths := []string{c.UserClaim, c.TenantClaim, c.DatabasesClaim, c.RoleClaim, c.CollectionsClaim}
+	paths := []string{c.UserClaim, c.TenantClaim, c.DatabasesClaim, c.RoleClaim, c.CollectionsClaim, c.LimitsClaim}
 	for k, p := range c.RowsClaims {
 		if err := rows.Check(map[string]string{k: "x"}); err != nil {
 			return fmt.Errorf("jwt: rows_claims: %v", err)

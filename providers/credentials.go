@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
 // Sources says where a credential set comes from.
@@ -72,7 +74,8 @@ type Credentials struct {
 	tokens   map[uint64][]tokenRecord // keyed by the first 8 bytes of the digest
 	nTokens  int
 	fakeHash []byte
-	keys     map[string]*apiKey // by key id; nil without a keys file
+	keys     map[string]*apiKey       // by key id; nil without a keys file
+	limits   map[string]*quota.Limits // users' `limits:`, by user id
 	basic    bool
 	token    bool
 	// named: what the files give each user that issued credentials are
@@ -135,6 +138,9 @@ func Load(src Sources) (*Credentials, error) {
 			return nil, err
 		}
 	}
+	for i := range users {
+		c.setUserLimits(users[i].ID, users[i].Limits)
+	}
 	owner := make(map[[sha256.Size]byte]string) // digest → where it was first seen
 	add := func(e TokenEntry) error {
 		d := tokenDigest(e.Token)
@@ -182,6 +188,7 @@ func Load(src Sources) (*Credentials, error) {
 				c.nameUser(e.Identity, e.Source)
 				last = e.Identity
 			}
+			c.setUserLimits(e.Identity.User, e.UserLimits)
 		}
 	}
 	if src.KeysFile != "" {
@@ -345,4 +352,24 @@ func checkUnlisted(entries []HtpasswdEntry, byID map[string]*UserEntry, src Sour
 		more = fmt.Sprintf(" and %d more", n-len(missing))
 	}
 	return fileErr(src.UsersFile, 0, "", "htpasswd users not listed: %s%s; list them, or set unlisted_users to all (every tenant and database) or deny", strings.Join(missing, ", "), more)
+}
+
+// setUserLimits records a user's `limits:`; the first file that gives
+// them wins.
+func (c *Credentials) setUserLimits(user string, l *quota.Limits) {
+	if l == nil {
+		return
+	}
+	if c.limits == nil {
+		c.limits = make(map[string]*quota.Limits)
+	}
+	if _, ok := c.limits[user]; !ok {
+		c.limits[user] = l
+	}
+}
+
+// UserLimits are the `limits:` a users file gives user, nil when none.
+// An API key's or a JWT's own limits (Identity.Limits) only tighten them.
+func (c *Credentials) UserLimits(user string) *quota.Limits {
+	return c.limits[user]
 }

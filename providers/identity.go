@@ -5,6 +5,8 @@
 // layer enforces.
 package providers
 
+import "github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
+
 // Any is the wildcard of Chroma's users file: every tenant, or every
 // database.
 const Any = "*"
@@ -43,6 +45,10 @@ type Identity struct {
 	// credential (an API key, a JWT), which it never acts beyond: an
 	// action needs Role and each of these (see Narrow). Empty for others.
 	UserRoles []string `json:"-"`
+	// Limits are the credential's own quotas (an API key's, a JWT's
+	// limits claim), nil when it has none. They only ever tighten the
+	// limits of the user (Credentials.UserLimits).
+	Limits *quota.Limits `json:"-"`
 }
 
 // Provider names, as {http.auth.user.provider} and the logs give them.

@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
 // API keys. A key is `chk_<id>_<secret>`: a fixed prefix that secret
@@ -169,6 +171,8 @@ type KeyEntry struct {
 	Rows map[string]string
 	Hash string // sha256:<salt>:<digest>, never the key
 	Line int    // 1-based line in the file; 0 for a new entry
+	// Limits are the key's own quotas; they only tighten its user's.
+	Limits *quota.Limits
 }
 
 // keyLine is the JSON of a KeyEntry.
@@ -186,6 +190,7 @@ type keyLine struct {
 	Collections *map[string]string `json:"collections,omitempty"`
 	Rows        map[string]string  `json:"rows,omitempty"`
 	Hash        string             `json:"hash"`
+	Limits      *quota.Limits      `json:"limits,omitempty"`
 }
 
 // Expired reports whether the key has expired at now.
@@ -199,6 +204,7 @@ func (e *KeyEntry) Identity() *Identity {
 	u := UserEntry{ID: e.User, Role: e.Role, Tenant: e.Tenant, Databases: e.Databases, Collections: e.Collections, Rows: e.Rows}
 	id := u.Identity(ProviderKey)
 	id.KeyID = e.ID
+	id.Limits = e.Limits
 	return id
 }
 
@@ -207,7 +213,7 @@ func (e *KeyEntry) MarshalLine() ([]byte, error) {
 	l := keyLine{
 		ID: e.ID, User: e.User, Label: e.Label, Created: e.Created.UTC().Format(time.RFC3339),
 		Expires: NeverExpires, Tenant: e.Tenant, Databases: e.Databases, Role: e.Role,
-		Rows: e.Rows, Hash: e.Hash,
+		Rows: e.Rows, Hash: e.Hash, Limits: e.Limits,
 	}
 	if !e.Expires.IsZero() {
 		l.Expires = e.Expires.UTC().Format(time.RFC3339)
@@ -278,7 +284,7 @@ func parseKeyLine(name string, lineNo int, line []byte) (KeyEntry, error) {
 		return bad("", "key id: want 8 to %d base62 characters", maxKeyIDLen)
 	}
 	who := keyWho(l.ID)
-	e := KeyEntry{ID: l.ID, User: l.User, Label: l.Label, Tenant: l.Tenant, Databases: l.Databases, Role: l.Role, Hash: l.Hash, Line: lineNo}
+	e := KeyEntry{ID: l.ID, User: l.User, Label: l.Label, Tenant: l.Tenant, Databases: l.Databases, Role: l.Role, Hash: l.Hash, Line: lineNo, Limits: l.Limits}
 	switch {
 	case l.User == "" || !validName(l.User):
 		return bad(who, "user: want a name without spaces or control characters")
@@ -320,6 +326,11 @@ func parseKeyLine(name string, lineNo int, line []byte) (KeyEntry, error) {
 	if e.Rows, err = userRows(l.Rows, l.User); err != nil {
 		return bad(who, "%v", err)
 	}
+	if l.Limits != nil {
+		if err := l.Limits.Validate(); err != nil {
+			return bad(who, "%v", err)
+		}
+	}
 	if _, _, err := parseKeyHash(l.Hash); err != nil {
 		return bad(who, "%v", err)
 	}
@@ -339,7 +350,7 @@ func jsonMsg(err error) string {
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if strings.HasPrefix(msg, "unknown field") {
-		return msg + " (want id, user, label, created, expires, tenant, databases, role, collections, rows, hash)"
+		return msg + " (want id, user, label, created, expires, tenant, databases, role, collections, rows, limits, hash)"
 	}
 	return "invalid JSON"
 }

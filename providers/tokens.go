@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
 // TokenEntry is one token with the identity it proves.
@@ -15,6 +17,8 @@ type TokenEntry struct {
 	// Named: the entry is a user of a users YAML, whose identity the
 	// user's issued credentials are narrowed to (not an anonymous token).
 	Named bool
+	// UserLimits are the `limits:` of the token's user in a users YAML.
+	UserLimits *quota.Limits
 }
 
 // LoadTokenFile reads a token file: either Chroma's users YAML (a top-level
@@ -40,7 +44,7 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 			id := users[i].Identity("token")
 			src := (&FileError{File: name, Line: users[i].Line}).where()
 			for _, tok := range users[i].Tokens {
-				out = append(out, TokenEntry{Token: tok, Identity: id, Source: src, Named: true})
+				out = append(out, TokenEntry{Token: tok, Identity: id, Source: src, Named: true, UserLimits: users[i].Limits})
 			}
 		}
 		return out, nil

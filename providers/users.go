@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
 // UserEntry is one user of a Chroma users file:
@@ -31,6 +33,8 @@ type UserEntry struct {
 	// Rows is the `rows:` map of metadata keys to values ({user} stands
 	// for the id), with {user} replaced; nil when the entry has none.
 	Rows map[string]string `yaml:"rows"`
+	// Limits are the user's quotas (`limits:`), over the block's.
+	Limits *quota.Limits `yaml:"limits"`
 }
 
 // Identity is the entry's identity with Chroma's defaults filled in.
@@ -87,7 +91,7 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 		var u UserEntry
 		var err error
 		if key := unknownKey(node); key != "" {
-			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections, rows)", key)
+			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections, rows, limits)", key)
 		}
 		if err = node.Decode(&u); err != nil {
 			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "malformed entry: %s", yamlMsg(err))
@@ -118,6 +122,11 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 		}
 		if u.Rows, err = userRows(u.Rows, u.ID); err != nil {
 			return nil, fileErr(name, u.Line, who, "%v", err)
+		}
+		if u.Limits != nil {
+			if err := u.Limits.Validate(); err != nil {
+				return nil, fileErr(name, u.Line, who, "%v", err)
+			}
 		}
 		if tokensRequired && len(u.Tokens) == 0 {
 			return nil, fileErr(name, u.Line, who, "user has no tokens")
@@ -155,7 +164,7 @@ func unknownKey(n *yaml.Node) string {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k := n.Content[i].Value; k {
-		case "id", "role", "tenant", "databases", "tokens", "collections", "rows":
+		case "id", "role", "tenant", "databases", "tokens", "collections", "rows", "limits":
 		default:
 			return k
 		}

@@ -1,0 +1,120 @@
+package chromaauth
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
+)
+
+// QuotaConfig is the `limits` block: the quotas of every identity (a
+// user, an API key; with per_tenant, a tenant as one), which a user's
+// `limits:` in the users file replace, and which an API key's or a JWT's
+// own limits only tighten.
+//
+// Over rate or concurrent, a request is answered 429 with Retry-After and
+// Chroma's `RateLimitError` body; over a size (max_batch, max_results,
+// max_where) 400 with Chroma's `QuotaError` body naming the limit. Either
+// way nothing reaches Chroma.
+type QuotaConfig struct {
+	quota.Limits
+
+	// Count a tenant's identities as one: every user and key of a tenant
+	// share its rate and concurrency. Identities of every tenant ("*")
+	// still count each on its own.
+	PerTenant bool `json:"per_tenant,omitempty"`
+}
+
+// quotaState is what a handler counts its quotas with.
+type quotaState struct {
+	block     quota.Limits
+	perTenant bool
+	engine    quota.Engine
+}
+
+// provisionQuota sets up the quotas; any handler has them, as a users
+// file may give users limits without a limits block.
+func (h *ChromaAuth) provisionQuota() {
+	h.quota = new(quotaState)
+	if h.Limits != nil {
+		h.quota.block, h.quota.perTenant = h.Limits.Limits, h.Limits.PerTenant
+	}
+}
+
+// limitsOf are id's limits: the block's, replaced by its user's own, then
+// tightened by its credential's (an API key's, a JWT's).
+func (q *quotaState) limitsOf(creds *providers.Credentials, id *providers.Identity) quota.Limits {
+	return quota.Min(quota.Override(q.block, creds.UserLimits(id.User)), id.Limits)
+}
+
+// keyOf is what id's rate and concurrency count against.
+func (q *quotaState) keyOf(id *providers.Identity) quota.Key {
+	switch {
+	case q.perTenant && !id.AllTenants():
+		return quota.Key{Kind: quota.KindTenant, Name: id.Tenant}
+	case id.KeyID != "":
+		return quota.Key{Kind: quota.KindKey, Name: id.KeyID}
+	}
+	return quota.Key{Kind: quota.KindUser, Name: id.User}
+}
+
+// admitQuota applies id's quotas to r. When it refuses, it has answered
+// and done is true; else the caller ends the ticket when the request ends.
+func (h *ChromaAuth) admitQuota(w http.ResponseWriter, r *http.Request, pol *policy, id *providers.Identity) (t quota.Ticket, done bool, err error) {
+	q := h.quota
+	l := q.limitsOf(pol.creds, id)
+	if l.IsZero() {
+		return t, false, nil
+	}
+	t, why, wait := q.engine.Admit(q.keyOf(id), l)
+	if why != "" {
+		return t, true, h.refuseQuota(w, r, id, why, wait)
+	}
+	if l.Sized() {
+		if op := quota.OpOf(r); quota.Applies(op, l) {
+			if v := quota.Check(r, op, l); v != nil {
+				q.engine.Done(t)
+				return t, true, h.refuseSize(w, r, id, v)
+			}
+		}
+	}
+	return t, false, nil
+}
+
+// Denial reasons of the quotas.
+const (
+	reasonQuotaRate       = "quota_rate"
+	reasonQuotaConcurrent = "quota_concurrent"
+	reasonQuotaSize       = "quota_size"
+)
+
+// refuseQuota answers 429 with Retry-After and Chroma's RateLimitError.
+func (h *ChromaAuth) refuseQuota(w http.ResponseWriter, r *http.Request, id *providers.Identity, why quota.Reason, wait time.Duration) error {
+	reason, msg := reasonQuotaRate, "Too many requests: over the gateway's rate limit; retry later"
+	if why == quota.ReasonConcurrent {
+		reason, msg = reasonQuotaConcurrent, "Too many requests at once: over the gateway's concurrent limit; retry later"
+	}
+	h.logDenied(r, reason, id, "")
+	h.auditAfterAuth(r, id.User, decisionRateLimited, http.StatusTooManyRequests, reason)
+	countDenied(reason)
+	countRequest(resultRateLimited)
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(wait.Seconds(), 1)))))
+	return writeJSON(w, http.StatusTooManyRequests, jsonError("RateLimitError", msg))
+}
+
+// refuseSize answers a request over a size limit: 400 with Chroma's
+// QuotaError naming the limit (413 for a body too large to check).
+func (h *ChromaAuth) refuseSize(w http.ResponseWriter, r *http.Request, id *providers.Identity, v *quota.Violation) error {
+	status := http.StatusBadRequest
+	if v.Limit == "" {
+		status = http.StatusRequestEntityTooLarge
+	}
+	h.logDenied(r, reasonQuotaSize, id, v.Message())
+	h.auditAfterAuth(r, id.User, decisionQuota, status, reasonQuotaSize)
+	countDenied(reasonQuotaSize)
+	countRequest(resultQuota)
+	return writeJSON(w, status, jsonError("QuotaError", v.Message()))
+}
