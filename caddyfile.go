@@ -49,7 +49,6 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    from_env
 //	    jwt { issuer, jwks_url, key_file, secret, audience, ... } (see JWTConfig)
 //	    limits { rate, burst, concurrent, max_batch, max_results, max_where, per tenant } (see QuotaConfig)
-//	    shared_state        redis://host:port/db
 //	}
 //
 // With from_env alone (`chroma_auth from_env`), everything comes from

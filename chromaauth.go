@@ -156,12 +156,6 @@ type ChromaAuth struct {
 	// max_results, max_where (see QuotaConfig).
 	Limits *QuotaConfig `json:"limits,omitempty"`
 
-	// A Redis URL (`redis://[:password@]host:port/db`, `rediss://` for
-	// TLS; placeholders such as {env.REDIS_URL} are replaced) where every
-	// gateway that names it counts the failure limiter and the rate
-	// quotas together (see SharedState).
-	SharedState string `json:"shared_state,omitempty"`
-
 	// JSON Web Tokens from an identity provider (OpenID Connect) or
 	// self-issued, in the token header; see JWTConfig.
 	JWT *JWTConfig `json:"jwt,omitempty"`

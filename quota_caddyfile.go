@@ -9,7 +9,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
-// unmarshalQuotaOption reads `limits { ... }` and `shared_state <url>`;
+// unmarshalQuotaOption reads `limits { ... }`;
 // handled is false for any other option.
 //
 //	limits {
@@ -21,7 +21,6 @@ import (
 //	    max_where   <n>
 //	    per tenant
 //	}
-//	shared_state redis://[:password@]host:port/db
 func (m *ChromaAuth) unmarshalQuotaOption(a optionArgs) (handled bool, err error) {
 	switch a.name {
 	case "limits":
@@ -33,9 +32,6 @@ func (m *ChromaAuth) unmarshalQuotaOption(a optionArgs) (handled bool, err error
 		}
 		m.Limits = new(QuotaConfig)
 		return true, unmarshalLimits(a.d, m.Limits)
-	case "shared_state":
-		m.SharedState, err = a.one()
-		return true, err
 	}
 	return false, nil
 }
@@ -87,7 +83,7 @@ func unmarshalLimits(d *caddyfile.Dispenser, c *QuotaConfig) error {
 	return nil
 }
 
-// validateQuota checks the limits block and the shared state URL.
+// validateQuota checks the limits block.
 func (h *ChromaAuth) validateQuota() error {
 	if h.Limits != nil {
 		if err := h.Limits.Validate(); err != nil {

@@ -198,7 +198,6 @@ func TestQuotaCaddyfileErrors(t *testing.T) {
 		"limits {\n per user\n}":        "per wants tenant",
 		"limits 3":                      "takes a block",
 		"limits {\n}\nlimits {\n}":      "twice",
-		"shared_state":                  "exactly one argument",
 		"limits {\n concurrent x\n}":    "whole number",
 		"limits {\n rate 1/s 2/s\n}":    "exactly one argument",
 		"limits {\n max_where -1\n}":    "whole number",
