@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
@@ -97,10 +98,8 @@ func (h *ChromaAuth) refuseQuota(w http.ResponseWriter, r *http.Request, id *pro
 	if why == quota.ReasonConcurrent {
 		reason, msg = reasonQuotaConcurrent, "Too many requests at once: over the gateway's concurrent limit; retry later"
 	}
-	h.logDenied(r, reason, id, "")
-	h.auditAfterAuth(r, id.User, decisionRateLimited, http.StatusTooManyRequests, reason)
-	countDenied(reason)
-	countRequest(resultRateLimited)
+	d := authz.Decision{Verdict: authz.VerdictLimited, Status: http.StatusTooManyRequests, Reason: reason, Identity: id}
+	h.record(r, &d)
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(wait.Seconds(), 1)))))
 	return writeJSON(w, http.StatusTooManyRequests, jsonError("RateLimitError", msg))
 }
@@ -112,9 +111,20 @@ func (h *ChromaAuth) refuseSize(w http.ResponseWriter, r *http.Request, id *prov
 	if v.Limit == "" {
 		status = http.StatusRequestEntityTooLarge
 	}
-	h.logDenied(r, reasonQuotaSize, id, v.Message())
-	h.auditAfterAuth(r, id.User, decisionQuota, status, reasonQuotaSize)
-	countDenied(reasonQuotaSize)
-	countRequest(resultQuota)
+	d := authz.Decision{Verdict: authz.VerdictBadBody, Status: status, Reason: reasonQuotaSize, Detail: v.Message(), Identity: id}
+	h.record(r, &d)
 	return writeJSON(w, status, jsonError("QuotaError", v.Message()))
+}
+
+// quotaOutcome is the outcome of a quota's refusal (ok false for any
+// other decision): a rate or concurrency limit is rate_limited with its
+// own reason; a size limit is quota_exceeded.
+func quotaOutcome(d *authz.Decision) (o outcome, ok bool) {
+	switch d.Reason {
+	case reasonQuotaRate, reasonQuotaConcurrent:
+		return outcome{resultRateLimited, decisionRateLimited, d.Reason}, d.Verdict == authz.VerdictLimited
+	case reasonQuotaSize:
+		return outcome{resultQuota, decisionQuota, d.Reason}, d.Verdict == authz.VerdictBadBody
+	}
+	return o, false
 }

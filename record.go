@@ -21,6 +21,9 @@ type outcome struct {
 
 // outcomeOf maps a decision to its outcome.
 func outcomeOf(d *authz.Decision) outcome {
+	if o, ok := quotaOutcome(d); ok {
+		return o
+	}
 	switch d.Verdict {
 	case authz.VerdictAllowed:
 		if d.Public {
