@@ -19,6 +19,11 @@ import (
 // bucket, and while none is left it is answered 429 unchecked, right or
 // wrong (see failureLimiter).
 func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (*providers.Identity, string, time.Duration) {
+	if h.ClientCert != nil {
+		if id, reason, done := h.authenticateCert(r, creds); done {
+			return id, reason, 0
+		}
+	}
 	c, reason := h.extract(r, creds)
 	if reason != "" {
 		if reason != reasonMissing && h.limiter != nil {

@@ -34,6 +34,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    token               <token...>
 //	    token_file          <file...>
 //	    keys_file           <keys.jsonl>
+//	    client_cert         [required]
 //	    audit               [{ public }]
 //	    token_header        Authorization|X-Chroma-Token
 //	    public              <path...>
@@ -172,6 +173,11 @@ func (m *ChromaAuth) unmarshalCredentialOption(a optionArgs) (handled bool, err 
 			m.JWT = new(JWTConfig)
 		}
 		err = unmarshalJWT(d, m.JWT)
+	case "client_cert":
+		if m.ClientCert != nil {
+			return true, d.Errf("chroma_auth: client_cert given twice")
+		}
+		m.ClientCert, err = unmarshalClientCert(d, a.args)
 	case "from_env":
 		m.FromEnv, err = true, a.none()
 	default:

@@ -160,6 +160,10 @@ type ChromaAuth struct {
 	// self-issued, in the token header; see JWTConfig.
 	JWT *JWTConfig `json:"jwt,omitempty"`
 
+	// Client certificates that Caddy verified (tls client_auth) are
+	// identities: the users_file user whose `certs:` match; see ClientCert.
+	ClientCert *ClientCert `json:"client_cert,omitempty"`
+
 	// inlineHtpasswd holds htpasswd lines from Chroma's environment
 	// (from_env), named inlineHtpasswdName in messages.
 	inlineHtpasswd, inlineHtpasswdName string
@@ -235,6 +239,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		zap.Int("basic_users", pol.creds.NumUsers()),
 		zap.Int("tokens", pol.creds.NumTokens()),
 		zap.Int("api_keys", pol.creds.NumKeys()),
+		zap.Int("cert_users", pol.creds.NumCertUsers()),
 		zap.String("token_header", h.tokenHeader),
 		zap.Bool("rbac", pol.rbac != nil))
 	h.warnCredentialLogs(ctx, pol)
@@ -271,6 +276,7 @@ func (h *ChromaAuth) sources() providers.Sources {
 		KeysFile:           repl.ReplaceAll(h.KeysFile, ""),
 		UnlistedUsers:      h.UnlistedUsers,
 		Elsewhere:          h.JWT != nil,
+		ClientCert:         h.ClientCert != nil,
 	}
 	for _, t := range h.Tokens {
 		src.Tokens = append(src.Tokens, repl.ReplaceAll(t, ""))
@@ -302,6 +308,9 @@ func (h *ChromaAuth) Validate() error {
 	}
 	if err := h.validateQuota(); err != nil {
 		return err
+	}
+	if h.ClientCert != nil && h.UsersFile == "" {
+		return fmt.Errorf("chroma_auth: client_cert needs a users_file whose users list their certs:")
 	}
 	if !validUnlisted(h.UnlistedUsers) {
 		return fmt.Errorf("chroma_auth: unlisted_users %q: want all or deny", h.UnlistedUsers)

@@ -16,7 +16,7 @@ import (
 //	{http.auth.user.tenant}     the user's tenant, "*" for all
 //	{http.auth.user.databases}  the user's databases, comma-separated
 //	{http.auth.user.role}       the user's role (RBAC file, else users file)
-//	{http.auth.user.provider}   "basic", "token", "key" or "jwt"
+//	{http.auth.user.provider}   "basic", "token", "key", "jwt" or "cert"
 //	{http.chroma_auth.action}   the route's Chroma action, e.g. collection:add
 //	{http.chroma_auth.route}    the route's name, e.g. "v2 collection_add"
 //

@@ -59,7 +59,7 @@ func (h *ChromaAuth) loadPolicyFrom(src providers.Sources, rbacGone bool) (*poli
 		return nil, nil, fmt.Errorf("chroma_auth: %w", err)
 	}
 	pol := &policy{creds: creds}
-	var warnings []string
+	warnings := h.certWarnings(creds)
 	if path := h.authzPath(); path != "" && rbacGone {
 		pol.rbac = authz.DenyAll(path)
 	} else if path != "" {

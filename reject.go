@@ -100,7 +100,7 @@ func (h *ChromaAuth) logDenied(r *http.Request, reason string, id *providers.Ide
 }
 
 // attemptedProvider names the kind of credential the request tried, for
-// the log: "basic", "token" or "" (none).
+// the log: "basic", "token", "cert" or "" (none).
 func (h *ChromaAuth) attemptedProvider(r *http.Request) string {
 	if v := r.Header.Get(headerAuthorization); v != "" {
 		scheme, _, _ := strings.Cut(strings.TrimSpace(v), " ")
@@ -113,6 +113,9 @@ func (h *ChromaAuth) attemptedProvider(r *http.Request) string {
 	}
 	if r.Header.Get(headerChromaToken) != "" {
 		return "token"
+	}
+	if h.ClientCert != nil && verifiedLeaf(r) != nil {
+		return providers.ProviderCert
 	}
 	return ""
 }

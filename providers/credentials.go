@@ -43,6 +43,10 @@ type Sources struct {
 	// KeysFile holds API keys (see ParseKeys): hashes and scopes, made by
 	// `caddy chroma-auth key create`.
 	KeysFile string
+	// ClientCert: verified client certificates are identities, the users
+	// file's `certs:` saying whose; a users file with only certs is then
+	// no error.
+	ClientCert bool
 }
 
 // The values of Sources.UnlistedUsers.
@@ -82,6 +86,9 @@ type Credentials struct {
 	// narrowed to (least.go); warnings: what the load noticed.
 	named    map[string][]namedUser
 	warnings []string
+
+	certs     certIndex // by matcher; see CertIdentity
+	certUsers int
 }
 
 type tokenRecord struct {
@@ -119,6 +126,9 @@ func Load(src Sources) (*Credentials, error) {
 		if users, err = LoadUsers(src.UsersFile, false); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.addCerts(src.UsersFile, users); err != nil {
+		return nil, err
 	}
 	if src.HtpasswdFile != "" && src.HtpasswdInline != "" {
 		return nil, fmt.Errorf("both an htpasswd file and %s are set: keep one", src.HtpasswdInlineName)
@@ -200,10 +210,11 @@ func Load(src Sources) (*Credentials, error) {
 	}
 	c.basic = src.HtpasswdFile != "" || src.HtpasswdInline != ""
 	c.token = c.nTokens > 0 || c.keys != nil // keys travel as tokens
-	if src.UsersFile != "" && !c.basic && !c.token {
-		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens")
+	certs := src.ClientCert && c.certUsers > 0
+	if src.UsersFile != "" && !c.basic && !c.token && !certs {
+		return nil, fileErr(src.UsersFile, 0, "", "the users file gives identities to basic users, but no htpasswd file is set and it lists no tokens (nor certs, with client_cert)")
 	}
-	if !c.basic && !c.token && !src.Elsewhere {
+	if !c.basic && !c.token && !certs && !src.Elsewhere {
 		return nil, fmt.Errorf("no credentials configured: set an htpasswd file or tokens, so the gateway never starts open")
 	}
 	return c, nil

@@ -3,6 +3,7 @@ package providers
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"gopkg.in/yaml.v3"
 
@@ -41,6 +42,9 @@ func ParseTokenFile(name string, data []byte) ([]TokenEntry, error) {
 		}
 		var out []TokenEntry
 		for i := range users {
+			if len(users[i].Certs) > 0 {
+				return nil, fileErr(name, users[i].Line, fmt.Sprintf("user %q", users[i].ID), "certs: belong in the users_file, not a token file")
+			}
 			id := users[i].Identity("token")
 			src := (&FileError{File: name, Line: users[i].Line}).where()
 			for _, tok := range users[i].Tokens {

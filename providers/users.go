@@ -17,12 +17,17 @@ import (
 //	    tenant: acme          # default "*"
 //	    databases: [prod]     # default ["*"]
 //	    tokens: [tok-1]
+//	    certs: ["URI=spiffe://example.org/svc"]  # client certificates (see CertMatcher)
 type UserEntry struct {
 	ID        string   `yaml:"id"`
 	Role      string   `yaml:"role"`
 	Tenant    string   `yaml:"tenant"`
 	Databases []string `yaml:"databases"`
 	Tokens    []string `yaml:"tokens"`
+	// Certs are the client certificates that are this user (see
+	// ParseCertMatcher), parsed into CertMatchers.
+	Certs        []string      `yaml:"certs"`
+	CertMatchers []CertMatcher `yaml:"-"`
 	// Collections is the `collections:` map of names and globs to levels;
 	// nil when the entry has none (every collection of its databases).
 	Collections *Grants   `yaml:"-"`
@@ -91,7 +96,7 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 		var u UserEntry
 		var err error
 		if key := unknownKey(node); key != "" {
-			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections, rows, limits)", key)
+			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "unknown field %q (want id, role, tenant, databases, tokens, collections, rows, limits, certs)", key)
 		}
 		if err = node.Decode(&u); err != nil {
 			return nil, fileErr(name, node.Line, fmt.Sprintf("users[%d]", i), "malformed entry: %s", yamlMsg(err))
@@ -127,6 +132,9 @@ func ParseUsers(name string, data []byte, tokensRequired bool) ([]UserEntry, err
 			if err := u.Limits.Validate(); err != nil {
 				return nil, fileErr(name, u.Line, who, "%v", err)
 			}
+		}
+		if err = parseCerts(name, &u); err != nil {
+			return nil, err
 		}
 		if tokensRequired && len(u.Tokens) == 0 {
 			return nil, fileErr(name, u.Line, who, "user has no tokens")
@@ -164,7 +172,7 @@ func unknownKey(n *yaml.Node) string {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k := n.Content[i].Value; k {
-		case "id", "role", "tenant", "databases", "tokens", "collections", "rows", "limits":
+		case "id", "role", "tenant", "databases", "tokens", "collections", "rows", "limits", "certs":
 		default:
 			return k
 		}
