@@ -184,6 +184,25 @@ func (s *scanner) compound(open byte) error {
 		return nil
 	}
 	for {
+		if open == '[' && (c == '-' || ('0' <= c && c <= '9')) {
+			// A run of numbers (an embedding): one tight loop over bytes
+			// that cannot change the structure.
+			last, err := s.numberRun()
+			if err != nil {
+				return err
+			}
+			if c, err = s.ws(); err != nil {
+				return err
+			}
+			switch {
+			case c == ']' && last != ',':
+				s.pos++
+				return nil
+			case last == ',':
+				continue
+			}
+			return bad("want ',' or ']', got %q", c)
+		}
 		if open == '{' {
 			if c, err = s.ws(); err != nil {
 				return err
@@ -212,8 +231,38 @@ func (s *scanner) compound(open byte) error {
 		default:
 			return bad("want ',' or %q, got %q", closer, c)
 		}
+		if c, err = s.ws(); err != nil {
+			return err
+		}
 	}
 }
+
+// numberRun consumes numbers, commas and white space, and returns the
+// last byte of it that is not white space.
+func (s *scanner) numberRun() (byte, error) {
+	var last byte
+	for s.more() {
+		b := s.buf[s.pos:s.n]
+		for i, c := range b {
+			if !runByte[c] {
+				s.pos += i
+				return last, nil
+			}
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				last = c
+			}
+		}
+		s.pos = s.n
+	}
+	return last, s.fail("unexpected end of body")
+}
+
+var runByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789+-.eE, \t\n\r") {
+		t[c] = true
+	}
+	return t
+}()
 
 // str consumes a string (the opening quote is next).
 func (s *scanner) str() error {
