@@ -19,6 +19,7 @@ type rowsEnv struct {
 	tenant, coll              string
 	oracle                    *direct
 	c                         *gwClient
+	g                         *gateway
 	alice, bob, admin, mallet string
 }
 
@@ -38,6 +39,7 @@ func newRowsEnv(t *testing.T) *rowsEnv {
 	require.NoError(t, os.WriteFile(path, []byte(users), 0o600))
 	g := startGateway(t, "chroma_auth {\n\t\ttoken_file "+path+"\n\t}")
 	e.c = newGWClient(t, g)
+	e.g = g
 	return e
 }
 
