@@ -21,12 +21,8 @@ const maxOwners = 100000
 // directly or through another gateway is seen within it.
 const nameMaxAge = 10 * time.Second
 
-// authorizeAndServe is the authorization half. A caller of every tenant,
-// database and collection, without RBAC, needs none of it but the identity
-// answer, so its route is not even classified. Anyone else's request is
-// classified once (reading the body at most once, when the route's action
-// or scope is in it) and judged by authz.Decide with the request's one
-// policy snapshot; the handler then acts on the decision.
+// authorizeAndServe is the authorization half: decide, then act on the
+// decision (answer, or forward).
 func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
 	id := vars.id
 	if t, d, ok := listingWrite(r); ok {
@@ -34,11 +30,37 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		// from now on lists the database again.
 		defer h.listings.Drop(t, d)
 	}
+	var owners authz.OwnerResolver
+	if authz.NeedsRoute(pol.rbac, id) || id.Rows != nil {
+		owners = h.ownerResolver(r, next, id)
+	}
+	d := h.decide(r, pol, vars, owners)
+	switch {
+	case d.Verdict != authz.VerdictAllowed:
+		return h.refuse(w, r, &d)
+	case d.Route == nil && authz.IsIdentityRequest(r), d.Route != nil && d.Route.Identity:
+		return h.answerIdentity(w, r, &d)
+	case d.Filtered:
+		return h.serveFiltered(w, r, next, &d)
+	case id.Rows != nil:
+		return h.serveRows(w, r, next, vars, &d)
+	}
+	return h.forward(w, r, next, &d)
+}
+
+// decide judges an authenticated request. A caller of every tenant,
+// database and collection, without RBAC and rows, needs none of it but
+// the identity answer, so its route is not even classified (d.Route is
+// nil). Anyone else's request is classified once (reading the body at
+// most once, when the route's action or scope is in it) and judged by
+// authz.Decide with the request's one policy snapshot, owners resolving
+// the collections it names by id; then by the identity's rows, as far as
+// they can judge before the body streams. `caddy chroma-auth explain`
+// decides with this same function.
+func (h *ChromaAuth) decide(r *http.Request, pol *policy, vars *requestVars, owners authz.OwnerResolver) authz.Decision {
+	id := vars.id
 	if !authz.NeedsRoute(pol.rbac, id) && id.Rows == nil {
 		d := authz.Decide(r.Context(), nil, id, nil, nil)
-		if authz.IsIdentityRequest(r) {
-			return h.answerIdentity(w, r, &d)
-		}
 		if r.Method == http.MethodPut {
 			// The one route of such a caller that is classified: a
 			// rename changes what grants judge other callers by.
@@ -47,7 +69,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 				d.Route = nil // audited by its path, as any of this caller's
 			}
 		}
-		return h.forward(w, r, next, &d)
+		return d
 	}
 	if id.Scoped() && !h.NoSingletonOverwrite {
 		authz.OverwriteSingleton(r, id)
@@ -57,21 +79,15 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	if err != nil {
 		d := authz.BadBody(id, &rt, err)
 		d.Rule.Role = vars.role
-		return h.refuse(w, r, &d)
+		return d
 	}
-	d := authz.Decide(r.Context(), pol.rbac, id, &rt, h.ownerResolver(r, next, id))
-	switch {
-	case d.Verdict != authz.VerdictAllowed:
-		return h.refuse(w, r, &d)
-	case rt.Identity:
-		return h.answerIdentity(w, r, &d)
-	case d.Filtered:
-		return h.serveFiltered(w, r, next, &d)
+	d := authz.Decide(r.Context(), pol.rbac, id, &rt, owners)
+	if d.Verdict == authz.VerdictAllowed && id.Rows != nil && !rt.Identity && !d.Filtered {
+		if reason := rowsVerdict(id, &rt); reason != "" {
+			d.Verdict, d.Status, d.Reason, d.Rule.Check = authz.VerdictRefused, http.StatusForbidden, reason, "rows"
+		}
 	}
-	if id.Rows != nil {
-		return h.serveRows(w, r, next, vars, &d)
-	}
-	return h.forward(w, r, next, &d)
+	return d
 }
 
 // ownerResolver resolves the collections a request names by id with

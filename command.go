@@ -16,7 +16,7 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "chroma-auth",
-		Usage: "htpasswd <add|set|remove|verify> | token | jwt | key <create|list|revoke> | check",
+		Usage: "htpasswd <add|set|remove|verify> | token | jwt | key <create|list|revoke> | check | explain | test",
 		Short: "Manages chroma_auth credentials and checks a config",
 		Long: `
 Tools for the chroma_auth handler, with no Docker and no Apache htpasswd
@@ -35,6 +35,10 @@ needed.
   caddy chroma-auth key list   --file <keys>
   caddy chroma-auth key revoke --file <keys> <id>
   caddy chroma-auth check --config <Caddyfile> [--adapter <name>]
+  caddy chroma-auth explain --config <Caddyfile> [--site <address>]
+        (--user <name> | --token <t> | --key <k> | --jwt <t>)
+        <METHOD> <path> [--body <json>] [--upstream <Chroma URL>]
+  caddy chroma-auth test --config <Caddyfile> [--site <address>] [--upstream <Chroma URL>] <cases.yaml>
 
 Passwords are read from stdin when it is not a terminal (the first line), or
 prompted for on the terminal without echo (twice, to confirm, when setting
@@ -47,7 +51,7 @@ Only bcrypt hashes are written, the only kind Chroma and chroma_auth accept.
 A file that does not parse is not edited: the error names its file and line.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand(), jwtCommand(), keyCommand())
+			cmd.AddCommand(htpasswdCommand(), tokenCommand(), checkCommand(), jwtCommand(), keyCommand(), explainCommand(), testCommand())
 		},
 	})
 }

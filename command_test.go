@@ -45,7 +45,7 @@ func TestCommandRegistered(t *testing.T) {
 	for _, c := range root.Commands() {
 		names = append(names, c.Name())
 	}
-	assert.ElementsMatch(t, []string{"htpasswd", "token", "check", "jwt", "key"}, names)
+	assert.ElementsMatch(t, []string{"htpasswd", "token", "check", "jwt", "key", "explain", "test"}, names)
 }
 
 func TestCommandHtpasswd(t *testing.T) {

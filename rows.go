@@ -6,6 +6,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
@@ -51,8 +52,26 @@ const (
 	rowsCompressedBody = "compressed body"
 )
 
-// serveRows serves a request of an identity with rows that the other
-// checks allowed.
+// rowsVerdict is why an identity with rows may not make the request rt,
+// as far as the route tells (the records a body names are checked as it
+// streams): "" when it may.
+func rowsVerdict(id *providers.Identity, rt *authz.Route) string {
+	if _, err := rows.New(id.Rows); err != nil {
+		return rowsRefusal // a loader let a bad map through: refuse, never widen
+	}
+	if _, ok := rowsOps[rt.Name]; ok || rt.Name == "v2 collection_count" {
+		return ""
+	}
+	for _, a := range rt.Actions() {
+		if rowsRefused[a] {
+			return rowsRefusedWhole
+		}
+	}
+	return ""
+}
+
+// serveRows serves a request of an identity with rows that the decision
+// allowed (rowsRefusal found nothing against it).
 func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, vars *requestVars, d *authz.Decision) error {
 	id, rt := d.Identity, *d.Route
 	f, err := rows.New(id.Rows)
@@ -64,11 +83,6 @@ func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	if rt.Name == "v2 collection_count" {
 		return h.serveRowsCount(w, r, next, d, f)
-	}
-	for _, a := range rt.Actions() {
-		if rowsRefused[a] {
-			return h.refuseRows(w, r, d, rowsRefusedWhole)
-		}
 	}
 	return h.forward(w, r, next, d)
 }

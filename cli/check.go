@@ -189,6 +189,7 @@ type foundHandler struct {
 	where  string
 	raw    json.RawMessage
 	server map[string]any // the server the handler is in
+	hosts  []string       // the host matchers of its route and the routes around it
 }
 
 // findHandlers walks the http app's servers in name order. A reverse_proxy
@@ -224,6 +225,7 @@ func findHandlers(cfg map[string]any) (found []foundHandler, unguarded []string)
 type walker struct {
 	found     []foundHandler
 	unguarded []string
+	hosts     []string // the host matchers of the routes being walked
 }
 
 // routes walks a route list; a chroma_auth in an earlier route guards the
@@ -246,6 +248,9 @@ func (w *walker) route(v any, where string, guarded bool) bool {
 		return false
 	}
 	where += " › route " + describeMatch(r["match"])
+	outer := len(w.hosts)
+	w.hosts = append(w.hosts, matchHosts(r["match"])...)
+	defer func() { w.hosts = w.hosts[:outer] }()
 	own := false
 	handlers, _ := r["handle"].([]any)
 	for i, hv := range handlers {
@@ -254,7 +259,7 @@ func (w *walker) route(v any, where string, guarded bool) bool {
 		switch name {
 		case "chroma_auth":
 			raw, _ := json.Marshal(h)
-			w.found = append(w.found, foundHandler{where: where, raw: raw})
+			w.found = append(w.found, foundHandler{where: where, raw: raw, hosts: append([]string(nil), w.hosts...)})
 			guarded, own = true, true
 		case "reverse_proxy":
 			if !guarded {
