@@ -9,7 +9,7 @@
 GO       ?= go
 FUZZTIME ?= 5000x
 
-.PHONY: run test check unit fuzz e2e build bench xcaddy
+.PHONY: run test check unit fuzz e2e build bench xcaddy mutants
 
 run:
 	./scripts/run-demo.sh
@@ -64,3 +64,12 @@ xcaddy:
 	  $$($(GO) env GOPATH)/bin/xcaddy build --with github.com/caddy-chroma-auth/caddy-chroma-auth@v0.0.0=$(CURDIR) --output $$tmp/caddy && \
 	  $$tmp/caddy list-modules | grep -x http.handlers.chroma_auth && \
 	  $$tmp/caddy chroma-auth token >/dev/null && echo "xcaddy build OK" ; rc=$$?; rm -rf $$tmp; exit $$rc
+
+# Mutation testing (not part of `make test`: slow). Each comparison or
+# logical operator of the security code flipped, one mutant at a time (go
+# test -overlay: no file is written), the package's tests run against it;
+# the score and the surviving mutants go to mutants/REPORT.md.
+MUTANT_FILES ?= authz/rbac.go authz/scope.go authz/grants.go providers/least.go providers/grants.go providers/keys.go jwtauth/verify.go authenticate.go
+mutants:
+	mkdir -p mutants
+	nice $(GO) run ./scripts/mutants -timeout 3m $(MUTANT_FILES) > mutants/REPORT.md
