@@ -62,12 +62,13 @@ func (h *ChromaAuth) decide(r *http.Request, pol *policy, vars *requestVars, own
 	if !authz.NeedsRoute(pol.rbac, id) && id.Rows == nil {
 		d := authz.Decide(r.Context(), nil, id, nil, nil)
 		if r.Method == http.MethodPut {
-			// The one route of such a caller that is classified: a
-			// rename changes what grants judge other callers by.
-			if rt, err := authz.Classify(r); err == nil {
-				d = authz.Decide(r.Context(), nil, id, &rt, nil)
-				d.Route = nil // audited by its path, as any of this caller's
-			}
+			// The one route of such a caller that is classified, by its
+			// path alone (the body is never read): a collection update
+			// may rename it, which changes what grants judge other
+			// callers by, so its name is looked up again.
+			rt := authz.ClassifyPath(r.Method, r.URL)
+			d = authz.Decide(r.Context(), nil, id, &rt, nil)
+			d.Route = nil // audited by its path, as any of this caller's
 		}
 		return d
 	}
@@ -114,6 +115,10 @@ type proxyResolver struct {
 
 func (p *proxyResolver) Resolve(ctx context.Context, tenant, database, id string) (authz.Owner, error) {
 	return p.h.resolver.Resolve(ctx, &p.f, tenant, database, id, p.maxAge)
+}
+
+func (p *proxyResolver) Probe(ctx context.Context, tenant, database, id string) error {
+	return p.h.resolver.Probe(ctx, &p.f, tenant, database, id)
 }
 
 // Answers of the gateway itself when it cannot decide.

@@ -18,7 +18,7 @@ import (
 func (h *ChromaAuth) forward(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision) error {
 	return h.recordAfter(w, r, d, func(w http.ResponseWriter) error {
 		switch {
-		case d.Teach.RenameTo != "":
+		case d.Teach.RenameID != "":
 			return h.serveRename(w, r, next, d.Teach.RenameID, d.Teach.RenameTo)
 		case d.Teach.Owners:
 			return h.serveLearning(w, r, next)
@@ -67,10 +67,10 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 	return err
 }
 
-// serveRename forwards a rename and, when it succeeds, records the
-// collection's new name, so grants judge it by that name from the next
-// request on. (Renames made past this gateway are seen within
-// collection_name_ttl.)
+// serveRename forwards a collection update and, when it succeeds, records
+// the collection's new name (newName "": the name is looked up again), so
+// grants judge it by its new name from the next request on. (Renames made
+// past this gateway are seen within collection_name_ttl.)
 func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, collectionID, newName string) error {
 	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := next.ServeHTTP(sw, r)

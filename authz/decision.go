@@ -113,7 +113,10 @@ type Teach struct {
 	// caller); learn them, so the next request by such an id needs no
 	// lookup.
 	Owners bool
-	// RenameID is renamed RenameTo when Chroma accepts the rename.
+	// RenameID is renamed RenameTo when Chroma accepts the update of
+	// collection RenameID. RenameTo is "" when the gateway did not read the
+	// new name (an update without new_name, or a body it never read): the
+	// name it knows is then looked up again before a grant judges by it.
 	RenameID, RenameTo string
 }
 
@@ -191,7 +194,10 @@ func Decide(ctx context.Context, rbac *RBAC, id *providers.Identity, rt *Route, 
 		return d
 	}
 	switch {
-	case rt.Action == ActionUpdateCollection && rt.NewName != "":
+	case rt.Action == ActionUpdateCollection:
+		// Any update: a rename the gateway did not read (or a parser that
+		// reads the body otherwise than Chroma) must not leave the old
+		// name in force.
 		d.Teach.RenameID, d.Teach.RenameTo = rt.Collection, rt.NewName
 	case id.Scoped() && LearnsOwners(rt.Action):
 		d.Teach.Owners = true
@@ -215,7 +221,7 @@ func (d *Decision) checkIDs(ctx context.Context, id *providers.Identity, rt *Rou
 		}
 		rt.CollectionName = w.Name
 		if err := CheckGrantsOwner(id, *rt, rt.Collection, w, false); err != nil {
-			return err
+			return hiddenAlike(ctx, owners, id, rt.Tenant, rt.Database, rt.Collection, w, err)
 		}
 		if id.Collections != nil {
 			d.Rule.Collection = w.Name
@@ -228,7 +234,7 @@ func (d *Decision) checkIDs(ctx context.Context, id *providers.Identity, rt *Rou
 		}
 		d.bodyNames = append(d.bodyNames, w.Name)
 		if err := CheckGrantsOwner(id, *rt, bodyID, w, true); err != nil {
-			return err
+			return hiddenAlike(ctx, owners, id, rt.Tenant, rt.Database, bodyID, w, err)
 		}
 	}
 	return nil

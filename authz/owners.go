@@ -66,7 +66,10 @@ func (o *Owners) Learn(id, tenant, database string, name ...string) {
 	o.m[key] = w
 }
 
-// Rename records the new name of a known collection.
+// Rename records the new name of a known collection. An empty name
+// means the new name is not known: the old one is then stale (Resolve
+// looks it up again for a caller whose grants judge by it), while the
+// tenant and database stay known.
 func (o *Owners) Rename(id, name string) {
 	key, ok := CanonicalUUID(id)
 	if !ok {
@@ -76,6 +79,9 @@ func (o *Owners) Rename(id, name string) {
 	defer o.mu.Unlock()
 	if w, seen := o.m[key]; seen {
 		w.Name, w.Seen = name, time.Now()
+		if name == "" {
+			w.Seen = time.Time{}
+		}
 		o.m[key] = w
 	}
 }
@@ -87,6 +93,12 @@ func (o *Owners) Forget(id string) {
 		delete(o.m, key)
 		o.mu.Unlock()
 	}
+}
+
+// Known reports whether anything is known of collection id.
+func (o *Owners) Known(id string) bool {
+	_, ok := o.Get(id)
+	return ok
 }
 
 // Lookup returns the tenant and database of collection id, when known.

@@ -62,28 +62,22 @@ func NewResolver(owners *Owners) *Resolver {
 // force); the tenant and database of a collection never change.
 func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id string, maxAge time.Duration) (Owner, error) {
 	w, err := v.Owners.CheckID(id, tenant, database)
+	var den *Denied
+	if errors.As(err, &den) && v.Owners.Known(id) {
+		// Known to live elsewhere: answered as an id not found there,
+		// after the same lookup (no timing oracle).
+		if perr := v.Probe(ctx, f, tenant, database, id); perr != nil {
+			return Owner{}, perr
+		}
+		return Owner{}, err
+	}
 	stale := err == nil && maxAge > 0 && time.Since(w.Seen) > maxAge
 	if !errors.Is(err, ErrOwnerUnknown) && !stale {
 		return w, err
 	}
 	asked := time.Now()
-	if !v.noByID.Load() {
-		key := "id\x00" + tenant + "\x00" + database + "\x00" + id
-		_, err := v.shared(ctx, key, func(ctx context.Context) (any, error) {
-			supported, err := f.ByID(ctx, tenant, database, id)
-			if err == nil && !supported {
-				v.noByID.Store(true) // before the flight ends: its waiters list
-			}
-			return supported, err
-		})
-		if err != nil {
-			return Owner{}, err
-		}
-	}
-	if v.noByID.Load() {
-		if _, err := v.list(ctx, f, tenant, database); err != nil {
-			return Owner{}, err
-		}
+	if err := v.Probe(ctx, f, tenant, database, id); err != nil {
+		return Owner{}, err
 	}
 	w, err = v.Owners.CheckID(id, tenant, database)
 	if err == nil && stale && w.Seen.Before(asked) {
@@ -95,6 +89,35 @@ func (v *Resolver) Resolve(ctx context.Context, f Fetcher, tenant, database, id 
 		return Owner{}, deny("collection %s is not in tenant %s, database %s", shown(id), shown(tenant), shown(database))
 	}
 	return w, err
+}
+
+// Probe looks collection id up in tenant/database exactly as Resolve looks
+// up an id it does not know: one by-id lookup, or the database's listing
+// (waiting for Relist to pass since the last one). A request for a
+// collection the caller may not see (it lives elsewhere, or no grant
+// covers it) is refused after the same lookup as one for a made-up id, so
+// the time of the answer does not tell them apart. Its errors are those of
+// the lookup (ErrUnavailable, the context's).
+func (v *Resolver) Probe(ctx context.Context, f Fetcher, tenant, database, id string) error {
+	if !v.noByID.Load() {
+		key := "id\x00" + tenant + "\x00" + database + "\x00" + id
+		_, err := v.shared(ctx, key, func(ctx context.Context) (any, error) {
+			supported, err := f.ByID(ctx, tenant, database, id)
+			if err == nil && !supported {
+				v.noByID.Store(true) // before the flight ends: its waiters list
+			}
+			return supported, err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if v.noByID.Load() {
+		if _, err := v.list(ctx, f, tenant, database); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // list lists tenant/database, joining a listing already in flight. A
