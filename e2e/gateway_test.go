@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +68,10 @@ type gatewayRun struct {
 	storage string   // Caddy's storage folder: the CA root is under it
 	cwd     string   // where relative paths in the config resolve
 	env     []string // extra environment, for {$VAR} in the config
+	// ready, when set, is the client that asks the heartbeat whether the
+	// gateway is up (one with a client certificate, for a site that
+	// requires one); by default one trusting the CA root.
+	ready func(caRoot string) (*http.Client, error)
 }
 
 func runGateway(t *testing.T, r gatewayRun) *gateway {
@@ -97,7 +102,11 @@ func runGateway(t *testing.T, r gatewayRun) *gateway {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, waitForFile(ctx, g.caRoot, proc), "Caddy's local CA root")
-	client, err := trustingHTTPClient(g.caRoot)
+	newClient := trustingHTTPClient
+	if r.ready != nil {
+		newClient = r.ready
+	}
+	client, err := newClient(g.caRoot)
 	require.NoError(t, err)
 	_, err = waitFor(ctx, client, g.url+"/api/v2/heartbeat", proc)
 	require.NoError(t, err)

@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	chroma "github.com/amikos-tech/chroma-go/pkg/api/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// certChromaAuth is the chroma_auth block of the client-certificate tests:
+// Basic users and the users file's tokens beside certificates.
+func certChromaAuth(extra string) string {
+	return "chroma_auth {\n\t\tbasic " + suite.creds.htpasswd + "\n\t\tusers_file USERS\n\t\taudit\n" + extra + "\t}"
+}
+
+// certGoClient is chroma-go presenting the client certificate f through
+// an http.Client of its own (WithHTTPClient), in tenant/database.
+func certGoClient(t *testing.T, g *gateway, f leafFiles, tenant, database string) chroma.Client {
+	t.Helper()
+	c, err := chroma.NewHTTPClient(chroma.WithBaseURL(g.url), chroma.WithHTTPClient(certHTTPClient(t, g, f)),
+		chroma.WithDatabaseAndTenant(database, tenant))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestClientCertificates is issue 25 through the real binary in front of
+// the real Chroma, with a CA and certificates openssl made: Caddy verifies
+// client certificates if given, and client_cert makes the verified ones
+// the users whose certs: match them.
+func TestClientCertificates(t *testing.T) {
+	p := newCertPKI(t)
+	tenant := uniqueName("mtls")
+	createTenantAndDatabases(t, tenant, "prod", "dev")
+	other := uniqueName("mtls-other")
+	createTenantAndDatabases(t, other, "prod")
+	oracle := chromaDirectAt(t, tenant, "prod")
+	oracle.createCollection("docs", map[string][]float32{"a": {1, 0, 0}})
+	oracle.createCollection("secret", map[string][]float32{"s": {0, 0, 1}})
+	chromaDirectAt(t, tenant, "dev").createCollection("docs", map[string][]float32{"x": {1, 0, 0}})
+	token := "tok-" + randomHex(12)
+	cg := startCertGateway(t, p, "verify_if_given", p.usersYAML(tenant, token, ""),
+		certChromaAuth("\t\tclient_cert\n\t\treload_interval 1s\n\t\tfailures_per_minute off\n"), leafFiles{})
+	docs := "/api/v2/tenants/" + tenant + "/databases/prod/collections/docs"
+
+	t.Run("curl: each matcher kind names its user", func(t *testing.T) {
+		for _, c := range []struct {
+			f              leafFiles
+			user, tenant   string
+			matcher, dbOut string
+		}{
+			{p.indexer, "indexer", tenant, "URI", "prod"},
+			{p.reader, "reader-svc", tenant, "DNS (in any case)", "prod"},
+			{p.mailer, "mailer", tenant, "EMAIL (domain in any case)", "prod"},
+			{p.ops, "ops", "default_tenant", "CN", "default_database"},
+			{p.pinned, "pinned", tenant, "SHA256", "prod"},
+		} {
+			status, out, err := curlCert(t, cg.gateway, c.f, "GET", "/api/v2/auth/identity", "")
+			require.NoError(t, err, "%s: %s", c.matcher, out)
+			require.Equal(t, "200", status, "%s: %s", c.matcher, out)
+			id := parseIdentity(t, bodyOf(out))
+			assert.Equal(t, identityOf{UserID: c.user, Tenant: c.tenant, Databases: []string{c.dbOut}}, id, c.matcher)
+		}
+		// Through to Chroma: the placeholders name the user and provider.
+		status, out, err := curlCert(t, cg.gateway, p.indexer, "GET", docs, "")
+		require.NoError(t, err)
+		require.Equal(t, "200", status, out)
+		assert.Equal(t, "indexer", headerOf(out, "X-Auth-User"))
+		assert.Equal(t, "cert", headerOf(out, "X-Auth-Provider"))
+	})
+
+	t.Run("chroma-go presents a certificate; scope and grants hold", func(t *testing.T) {
+		idx := certGoClient(t, cg.gateway, p.indexer, tenant, "prod")
+		col, err := idx.GetCollection(t.Context(), "docs", chroma.WithEmbeddingFunctionGet(noModelEF()))
+		require.NoError(t, err)
+		require.NoError(t, col.Add(t.Context(), chroma.WithIDs("b", "c"), chroma.WithTexts("b", "c"),
+			chroma.WithEmbeddings(emb(0, 1, 0), emb(0, 0, 1))))
+		n, err := col.Count(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 3, n)
+		res, err := col.Query(t.Context(), chroma.WithQueryEmbeddings(emb(0, 1, 0)), chroma.WithNResults(1))
+		require.NoError(t, err)
+		assert.Equal(t, chroma.DocumentIDs{"b"}, res.GetIDGroups()[0])
+		_, err = idx.GetCollection(t.Context(), "secret", chroma.WithEmbeddingFunctionGet(noModelEF()))
+		requireForbidden(t, err, "GetCollection secret (outside the indexer's grants)")
+		_, err = certGoClient(t, cg.gateway, p.indexer, tenant, "dev").GetCollection(t.Context(), "docs",
+			chroma.WithEmbeddingFunctionGet(noModelEF()))
+		requireForbidden(t, err, "GetCollection in another database")
+		_, err = certGoClient(t, cg.gateway, p.indexer, other, "prod").ListCollections(t.Context())
+		requireForbidden(t, err, "ListCollections in another tenant")
+
+		rd := certGoClient(t, cg.gateway, p.reader, tenant, "prod")
+		rcol, err := rd.GetCollection(t.Context(), "docs", chroma.WithEmbeddingFunctionGet(noModelEF()))
+		require.NoError(t, err)
+		n, err = rcol.Count(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 3, n)
+		err = rcol.Add(t.Context(), chroma.WithIDs("r"), chroma.WithTexts("r"), chroma.WithEmbeddings(emb(1, 1, 0)))
+		requireForbidden(t, err, "Add by a read grant")
+		assert.ElementsMatch(t, []string{"a", "b", "c"}, oracle.ids(oracle.collectionID("docs")))
+
+		// The mailer has no collections key: every collection of prod.
+		_, err = certGoClient(t, cg.gateway, p.mailer, tenant, "prod").GetCollection(t.Context(), "secret",
+			chroma.WithEmbeddingFunctionGet(noModelEF()))
+		require.NoError(t, err)
+	})
+
+	t.Run("another CA's, an expired and an unclaimed certificate never get 200", func(t *testing.T) {
+		add := `{"ids":["evil"],"embeddings":[[1,1,1]]}`
+		docsID := oracle.collectionID("docs")
+		addPath := "/api/v2/tenants/" + tenant + "/databases/prod/collections/" + docsID + "/add"
+		for name, f := range map[string]leafFiles{"another CA": p.foreign, "expired": p.expired} {
+			for _, path := range []string{"/api/v2/auth/identity", docs, addPath} {
+				status, out, err := curlCert(t, cg.gateway, f, "POST", path, add)
+				require.Error(t, err, "%s %s: curl got an answer: %s", name, path, out)
+				assert.Equal(t, "000", status, "%s: no answer at all", name)
+			}
+			// Go's client sends no certificate the server's CA list does
+			// not name (another CA's): then it is a request without
+			// credentials.
+			a, err := certGW(t, cg.gateway, f).try("GET", docs, "", "")
+			if err == nil {
+				assert.Equal(t, http.StatusUnauthorized, a.status, "%s: %s", name, a)
+			}
+			_, err = certGoClient(t, cg.gateway, f, tenant, "prod").GetCollection(t.Context(), "docs")
+			require.Error(t, err, "%s: chroma-go got the collection", name)
+		}
+		leaf := leafOf(t, p.nobody)
+		status, out, err := curlCert(t, cg.gateway, p.nobody, "GET", "/api/v2/auth/identity", "")
+		require.NoError(t, err)
+		assert.Equal(t, "401", status, "%s: %s", leaf.URIs[0], out)
+		assert.JSONEq(t, `{"error":"AuthorizationError","message":"Unauthorized"}`, bodyOf(out))
+		status, out, err = curlCert(t, cg.gateway, p.nobody, "POST", addPath, add)
+		require.NoError(t, err)
+		assert.Equal(t, "401", status, out)
+		_, err = certGoClient(t, cg.gateway, p.nobody, tenant, "prod").GetCollection(t.Context(), "docs")
+		requireUnauthorized(t, err, "GetCollection with an unclaimed certificate")
+		assert.ElementsMatch(t, []string{"a", "b", "c"}, oracle.ids(docsID), "nothing reached Chroma")
+	})
+
+	t.Run("Basic and tokens keep working beside certificates", func(t *testing.T) {
+		basic := credential{kind: credBasic, user: suite.creds.user, password: suite.creds.password}
+		status, out, err := curlCert(t, cg.gateway, leafFiles{}, "GET", docs, "", basic.curlArgs()...)
+		require.NoError(t, err)
+		assert.Equal(t, "200", status, out)
+		assert.Equal(t, suite.creds.user, headerOf(out, "X-Auth-User"))
+		assert.Equal(t, "basic", headerOf(out, "X-Auth-Provider"))
+		a := certGW(t, cg.gateway, leafFiles{}).do("GET", docs, token, "")
+		assert.Equal(t, http.StatusOK, a.status, a.String())
+		assert.Equal(t, "token-user", a.header.Get("X-Auth-User"))
+		wrong := credential{kind: credBasic, user: suite.creds.user, password: "wrong"}
+		status, out, err = curlCert(t, cg.gateway, leafFiles{}, "GET", docs, "", wrong.curlArgs()...)
+		require.NoError(t, err)
+		assert.Equal(t, "401", status, out)
+		// A certificate and a credential header: which identity is meant?
+		a = certGW(t, cg.gateway, p.indexer).do("GET", docs, token, "")
+		assert.Equal(t, http.StatusUnauthorized, a.status, a.String())
+	})
+
+	t.Run("the audit names the user and provider cert", func(t *testing.T) {
+		var allowed, forbidden, unclaimed bool
+		lines := cg.auditLines(t, 10)
+		defer func() {
+			if t.Failed() {
+				t.Logf("audit lines: %v", lines)
+			}
+		}()
+		for _, l := range lines {
+			switch {
+			case l["user"] == "indexer" && l["decision"] == "allowed":
+				allowed = true
+				assert.Equal(t, "cert", l["provider"], l)
+			case l["user"] == "indexer" && l["decision"] == "forbidden":
+				forbidden = true
+				assert.Equal(t, "cert", l["provider"], l)
+			case l["reason"] == "cert_unclaimed":
+				unclaimed = true
+				assert.Equal(t, "cert", l["provider"], l)
+				assert.Equal(t, "unauthorized", l["decision"], l)
+				assert.Nil(t, l["user"], "an unclaimed certificate is nobody")
+			}
+		}
+		assert.True(t, allowed && forbidden && unclaimed, "allowed %v, forbidden %v, unclaimed %v", allowed, forbidden, unclaimed)
+	})
+
+	t.Run("a reload picks up changes to certs:", func(t *testing.T) {
+		text := p.usersYAML(tenant, token, "  - id: late\n    tenant: "+tenant+"\n    databases: [prod]\n    certs: [\"URI="+p.nobodyURI+"\"]\n")
+		text = strings.Replace(text, `certs: ["URI=`+p.indexerURI+`"]`, `certs: ["DNS=retired.example.org"]`, 1)
+		tmp := filepath.Join(filepath.Dir(cg.users), "users.new")
+		require.NoError(t, os.WriteFile(tmp, []byte(text), 0o600))
+		require.NoError(t, os.Rename(tmp, cg.users))
+		whoIs := func(f leafFiles) answer { return certGW(t, cg.gateway, f).do("GET", "/api/v2/auth/identity", "", "") }
+		deadline := time.Now().Add(15 * time.Second)
+		for whoIs(p.nobody).status != http.StatusOK && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		a := whoIs(p.nobody)
+		require.Equal(t, http.StatusOK, a.status, "the new user's certificate: %s", a)
+		assert.Equal(t, "late", parseIdentity(t, string(a.body)).UserID)
+		a = whoIs(p.indexer)
+		assert.Equal(t, http.StatusUnauthorized, a.status, "the certificate whose matcher went: %s", a)
+	})
+}
