@@ -212,3 +212,12 @@ func headerOf(out, name string) string {
 	}
 	return ""
 }
+
+// replaceFile puts text in path at once (a rename), as an editor or a
+// config manager does: a reload never reads half a file.
+func replaceFile(t *testing.T, path, text string) {
+	t.Helper()
+	tmp := path + ".new"
+	require.NoError(t, os.WriteFile(tmp, []byte(text), 0o600))
+	require.NoError(t, os.Rename(tmp, path))
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -189,12 +190,36 @@ func TestClientCertificates(t *testing.T) {
 		assert.True(t, allowed && forbidden && unclaimed, "allowed %v, forbidden %v, unclaimed %v", allowed, forbidden, unclaimed)
 	})
 
+	t.Run("an unknown matcher fails the load and a reload, naming it", func(t *testing.T) {
+		bad := strings.Replace(p.usersYAML(tenant, token, ""), `certs: ["CN=ops"]`, `certs: ["CN=ops", "OU=platform"]`, 1)
+		want := `user \"ops\": certs[1]: unknown matcher \"OU\"` // in a JSON log line
+		// At load: caddy validate on a copy of the config with the bad file.
+		dir := t.TempDir()
+		users := filepath.Join(dir, "users.yaml")
+		require.NoError(t, os.WriteFile(users, []byte(bad), 0o600))
+		cfg, err := os.ReadFile(filepath.Join(filepath.Dir(cg.users), "Caddyfile"))
+		require.NoError(t, err)
+		config := filepath.Join(dir, "Caddyfile")
+		require.NoError(t, os.WriteFile(config, []byte(strings.ReplaceAll(string(cfg), cg.users, users)), 0o600))
+		out, err := exec.Command(suite.gatewayBin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+		require.Error(t, err, "validate must fail: %s", out)
+		assert.Contains(t, string(out), users+":", "the file is named")
+		assert.Contains(t, string(out), want)
+		// At a reload: the last good certs stay in force, the log names it.
+		replaceFile(t, cg.users, bad)
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(cg.proc.log(), want) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		require.Contains(t, cg.proc.log(), want, "the failed reload is logged")
+		a := certGW(t, cg.gateway, p.ops).do("GET", "/api/v2/auth/identity", "", "")
+		assert.Equal(t, http.StatusOK, a.status, "the last good certs: %s", a)
+	})
+
 	t.Run("a reload picks up changes to certs:", func(t *testing.T) {
 		text := p.usersYAML(tenant, token, "  - id: late\n    tenant: "+tenant+"\n    databases: [prod]\n    certs: [\"URI="+p.nobodyURI+"\"]\n")
 		text = strings.Replace(text, `certs: ["URI=`+p.indexerURI+`"]`, `certs: ["DNS=retired.example.org"]`, 1)
-		tmp := filepath.Join(filepath.Dir(cg.users), "users.new")
-		require.NoError(t, os.WriteFile(tmp, []byte(text), 0o600))
-		require.NoError(t, os.Rename(tmp, cg.users))
+		replaceFile(t, cg.users, text)
 		whoIs := func(f leafFiles) answer { return certGW(t, cg.gateway, f).do("GET", "/api/v2/auth/identity", "", "") }
 		deadline := time.Now().Add(15 * time.Second)
 		for whoIs(p.nobody).status != http.StatusOK && time.Now().Before(deadline) {
