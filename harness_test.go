@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
@@ -58,6 +59,7 @@ type seenRequest struct {
 	User, Tenant  string
 	Role, Action  string
 	Body          string
+	At            time.Time `json:"-"` // when it arrived
 }
 
 func newUpstream(t testing.TB) *upstream {
@@ -69,7 +71,7 @@ func newUpstream(t testing.TB) *upstream {
 			Authorization: r.Header.Get("Authorization"), ChromaToken: r.Header.Get("X-Chroma-Token"),
 			User: r.Header.Get("X-Chroma-User"), Tenant: r.Header.Get("X-Chroma-Tenant"),
 			Role: r.Header.Get("X-Chroma-Role"), Action: r.Header.Get("X-Chroma-Action"),
-			Body: string(body),
+			Body: string(body), At: time.Now(),
 		}
 		u.mu.Lock()
 		u.seen = append(u.seen, s)
@@ -137,6 +139,29 @@ func (u *upstream) requests() []seenRequest {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return append([]seenRequest(nil), u.seen...)
+}
+
+// spacedListings asserts that the listings of tenant/database the
+// upstream saw came at least minGap apart: the gateway lists a database at
+// most once per relist interval (2 s), whatever the number of requests and
+// however long the test ran. (minGap is below 2 s by the time a request
+// may spend between the gateway and here.) It returns how many there were.
+func (u *upstream) spacedListings(t *testing.T, tenant, database string, minGap time.Duration) int {
+	t.Helper()
+	prefix := "/api/v2/tenants/" + tenant + "/databases/" + database + "/collections?"
+	var last time.Time
+	n := 0
+	for _, s := range u.requests() {
+		if !strings.HasPrefix(s.URI, prefix) {
+			continue
+		}
+		if n > 0 {
+			assert.GreaterOrEqual(t, s.At.Sub(last), minGap, "listing %d came %v after the one before", n, s.At.Sub(last))
+		}
+		last = s.At
+		n++
+	}
+	return n
 }
 
 func (u *upstream) reset() {

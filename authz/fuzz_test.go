@@ -30,6 +30,11 @@ func FuzzClassify(f *testing.F) {
 		{"POST", "/api/v2/tenants/acme/databases/prod/collections/" + cid + "/conditional/commit", `{"operations":[{"operation":"add","payload":{}},{"operation":"delete"}]}`},
 		{"POST", "/api/v2/tenants/acme/databases/prod/collections/" + cid + "/attached_functions/f/add_input", `{"input_collection_id":"` + cid + `"}`},
 		{"POST", "/api/v2/tenants/acme/databases/prod/collections/" + cid + "/fork", `{"new_name":"x"}`},
+		{"GET", "/api/v2/tenants/globex/databases/prod/collections", ""},
+		{"GET", "/api/v2/tenants/acme/databases/dev/collections/docs", ""},
+		{"GET", "/api/v2/tenants/acme/databases", ""},
+		{"POST", "/api/v2/reset", ""},
+		{"POST", "/api/v1/collections/" + cid + "/get", "{}"},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.target, []byte(s.body))
@@ -70,9 +75,48 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 		for _, id := range ids {
-			_ = CheckScope(id, rt)
+			if CheckScope(id, rt) == nil {
+				staysInScope(t, id, rt, target)
+			}
 		}
 	})
+}
+
+// staysInScope is the invariant of CheckScope: a route it allows a scoped
+// identity stays in the identity's tenant and databases. Routes outside
+// every tenant are allowed only when they act on nothing (public,
+// identity, pre-flight); a route into a collection or a body's collection
+// id is always inside a database; a tenant-level route is the tenant's
+// own GET or needs every database of it.
+func staysInScope(t *testing.T, id *providers.Identity, rt Route, target string) {
+	t.Helper()
+	if id.AllTenants() && id.AllDatabases() && id.Collections == nil {
+		return // unscoped: RBAC's concern
+	}
+	fail := func(why string) { t.Fatalf("%s allowed %s for %s: %s (%+v)", id.User, target, why, rt.Name, rt) }
+	switch {
+	case !rt.Known:
+		fail("an unknown route")
+	case rt.Unscoped || rt.IDOnly:
+		fail("a route it cannot scope")
+	case rt.CRN && !id.AllTenants():
+		fail("a CRN")
+	case rt.Public || rt.Identity || rt.Tenant == "":
+		if rt.Action != "" && !rt.Public && !rt.Identity {
+			fail("a server-wide action")
+		}
+		if rt.Database != "" || rt.Collection != "" || rt.NewName != "" || len(rt.BodyIDs) > 0 {
+			fail("an object outside every tenant")
+		}
+	case !id.AllowsTenant(rt.Tenant):
+		fail("another tenant")
+	case rt.Database != "" && !id.AllowsDatabase(rt.Database):
+		fail("another database")
+	case rt.Database == "" && (rt.Collection != "" || len(rt.BodyIDs) > 0):
+		fail("a collection outside any database")
+	case rt.Database == "" && rt.Action != ActionGetTenant && !id.AllDatabases():
+		fail("every database of the tenant")
+	}
 }
 
 func itoa(n int) string {

@@ -35,6 +35,13 @@ func stamp(path string) fileStamp {
 // and survives files being replaced by rename or symlink swaps. The
 // returned function stops the watch and waits for it to end.
 func Watch(files []string, interval time.Duration, onChange func()) (stop func()) {
+	return watch(files, interval, onChange, nil)
+}
+
+// watch is Watch, calling polled (when not nil) after every look at the
+// files: tests wait for looks, rather than sleeping, before asserting that
+// nothing was called.
+func watch(files []string, interval time.Duration, onChange, polled func()) (stop func()) {
 	if interval <= 0 {
 		interval = DefaultReloadInterval
 	}
@@ -63,6 +70,9 @@ func Watch(files []string, interval time.Duration, onChange func()) (stop func()
 			}
 			if changed {
 				onChange()
+			}
+			if polled != nil {
+				polled()
 			}
 		}
 	}()

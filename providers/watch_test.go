@@ -15,11 +15,12 @@ func TestWatchSeesInPlaceWritesAndRenames(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tokens.txt")
 	require.NoError(t, os.WriteFile(path, []byte("a\n"), 0o600))
-	var calls atomic.Int32
-	stop := Watch([]string{path}, 10*time.Millisecond, func() { calls.Add(1) })
+	var calls, looks atomic.Int32
+	stop := watch([]string{path}, 10*time.Millisecond, func() { calls.Add(1) }, func() { looks.Add(1) })
 	defer stop()
 
-	time.Sleep(50 * time.Millisecond)
+	// Not a sleep: three looks at the unchanged file, then no call.
+	require.Eventually(t, func() bool { return looks.Load() >= 3 }, 10*time.Second, time.Millisecond)
 	assert.Equal(t, int32(0), calls.Load(), "no change, no call")
 
 	require.NoError(t, os.WriteFile(path, []byte("ab\n"), 0o600))
