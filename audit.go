@@ -71,71 +71,136 @@ func unmarshalAudit(d *caddyfile.Dispenser, args []string) (*Audit, error) {
 	return a, nil
 }
 
-// collectionName is the name of the collection a route addresses, also
-// when it names it by id: resolved for the checks, else as the gateway
-// last learned it (the audit never makes a lookup of its own); "" when it
-// names none or the name is not known.
-func (h *ChromaAuth) collectionName(rt *authz.Route) string {
-	switch {
-	case rt == nil:
+// knownName is the name the gateway last learned for collection id ("" when
+// none); writeAudit looks unknown ones up off the request's path.
+func (h *ChromaAuth) knownName(id string) string {
+	if h.owners == nil {
 		return ""
-	case rt.CollectionName != "":
-		return rt.CollectionName
-	case rt.CollectionByID || rt.Unscoped:
-		if h.owners == nil {
-			return ""
-		}
-		w, _ := h.owners.Get(rt.Collection)
-		return w.Name
 	}
-	return rt.Collection
+	w, _ := h.owners.Get(id)
+	return w.Name
 }
 
 // writeAudit writes one audit line. Before authentication (no identity)
 // the user and key id are what the request tried (a Basic user name, an
-// API key's id: no secret).
+// API key's id: no secret). A line naming collections by id whose names
+// the gateway does not know yet is written once the names are looked up,
+// off the request's path (see authz.Namer): the answer never waits.
 func (h *ChromaAuth) writeAudit(r *http.Request, decision string, status int, d *authz.Decision, rt *authz.Route, reason string) {
 	c := h.auditLog.Check(zapcore.InfoLevel, "decision")
 	if c == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 18)
-	fields = append(fields, zap.String("decision", decision), zap.Int("status", status))
+	head := make([]zap.Field, 0, 18)
+	head = append(head, zap.String("decision", decision), zap.Int("status", status))
 	if id := d.Identity; id != nil {
-		fields = appendNonEmpty(fields, "user", id.User)
-		fields = appendNonEmpty(fields, "provider", id.Provider)
+		head = appendNonEmpty(head, "user", id.User)
+		head = appendNonEmpty(head, "provider", id.Provider)
 		if id.KeyID != "" {
-			fields = append(fields, zap.String("key_id", id.KeyID))
+			head = append(head, zap.String("key_id", id.KeyID))
 		}
 		if d.Rule.Role != "" {
-			fields = append(fields, zap.String("role", d.Rule.Role))
+			head = append(head, zap.String("role", d.Rule.Role))
 		}
 	} else if decision != decisionAllowed {
 		user, provider, keyID := h.attempted(r)
-		fields = appendNonEmpty(fields, "user", user)
-		fields = appendNonEmpty(fields, "provider", provider)
-		fields = appendNonEmpty(fields, "key_id", keyID)
+		head = appendNonEmpty(head, "user", user)
+		head = appendNonEmpty(head, "provider", provider)
+		head = appendNonEmpty(head, "key_id", keyID)
 	}
-	fields = append(fields, zap.String("method", r.Method))
+	head = append(head, zap.String("method", r.Method))
 	if rt != nil {
-		fields = appendNonEmpty(fields, "action", rt.Action)
-		fields = appendNonEmpty(fields, "route", rt.Name)
-		fields = appendNonEmpty(fields, "tenant", rt.Tenant)
-		fields = appendNonEmpty(fields, "database", rt.Database)
-		fields = appendNonEmpty(fields, "collection", h.collectionName(rt))
-		if rt.Collection != "" && (rt.CollectionByID || rt.Unscoped) {
-			fields = append(fields, zap.String("collection_id", rt.Collection))
+		head = appendNonEmpty(head, "action", rt.Action)
+		head = appendNonEmpty(head, "route", rt.Name)
+		head = appendNonEmpty(head, "tenant", rt.Tenant)
+		head = appendNonEmpty(head, "database", rt.Database)
+	}
+	tail := make([]zap.Field, 0, 3)
+	tail = appendNonEmpty(tail, "reason", reason)
+	tail = append(tail, zap.String("client_ip", clientIP(r)))
+	tail = appendNonEmpty(tail, "request_id", requestID(r))
+	touched := h.auditTouched(d, rt)
+	ids := make([]string, 0, len(touched))
+	for _, t := range touched {
+		if t.ID != "" && t.Name == "" {
+			ids = append(ids, t.ID)
 		}
 	}
-	fields = appendNonEmpty(fields, "reason", reason)
-	fields = append(fields, zap.String("client_ip", clientIP(r)))
-	if r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey) != nil { // set by Caddy's server
-		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-			id, _ := repl.GetString("http.request.uuid")
-			fields = appendNonEmpty(fields, "request_id", id)
+	if len(ids) == 0 || rt == nil {
+		c.Write(append(append(head, collectionFields(touched)...), tail...)...)
+		return
+	}
+	h.namer.Names(rt.Tenant, rt.Database, ids, d.Lookups, func(names []string) {
+		for i, j := 0, 0; i < len(touched) && j < len(names); i++ {
+			if touched[i].ID != "" && touched[i].Name == "" {
+				touched[i].Name = names[j]
+				j++
+			}
+		}
+		c.Write(append(append(head, collectionFields(touched)...), tail...)...)
+	})
+}
+
+// auditTouched are the collections of an audit line: the route's (by
+// name, or by id with the name the gateway knows), then those the
+// decision found in the body.
+func (h *ChromaAuth) auditTouched(d *authz.Decision, rt *authz.Route) []authz.Touched {
+	if rt == nil {
+		return nil
+	}
+	var out []authz.Touched
+	if d.Route == rt {
+		out = d.Collections()
+	} else if rt.Collection != "" {
+		if rt.CollectionByID || rt.Unscoped {
+			out = append(out, authz.Touched{ID: rt.Collection, Name: rt.CollectionName})
+		} else {
+			out = append(out, authz.Touched{Name: rt.Collection})
 		}
 	}
-	c.Write(fields...)
+	for i := range out {
+		if out[i].ID != "" && out[i].Name == "" {
+			out[i].Name = h.knownName(out[i].ID)
+		}
+	}
+	return out
+}
+
+// collectionFields are the audit fields of the collections a request
+// touches: the path's as collection (its name) and collection_id (when
+// named by id), every other one (a name the body asks for, an id it
+// names) in collections.
+func collectionFields(touched []authz.Touched) []zap.Field {
+	var out []zap.Field
+	var others []authz.Touched
+	for i, t := range touched {
+		if i > 0 || t.New || t.InBody {
+			others = append(others, t)
+			continue
+		}
+		out = appendNonEmpty(out, "collection", t.Name)
+		out = appendNonEmpty(out, "collection_id", t.ID)
+	}
+	if len(others) > 0 {
+		out = append(out, zap.Array("collections", touchedList(others)))
+	}
+	return out
+}
+
+// requestID is Caddy's {http.request.uuid}, made on its first use (a
+// write to the request's variables): recordAfter makes it before the
+// request goes upstream, whose connection dialing may still read those
+// variables after the answer.
+func requestID(r *http.Request) string {
+	if r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey) == nil { // set by Caddy's server
+		return ""
+	}
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return ""
+	}
+	id, _ := repl.GetString("http.request.uuid")
+	return id
 }
 
 func appendNonEmpty(fields []zap.Field, key, val string) []zap.Field {

@@ -35,6 +35,9 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		owners = h.ownerResolver(r, next, id)
 	}
 	d := h.decide(r, pol, vars, owners)
+	if h.auditLog != nil {
+		d.Lookups = h.auditLookups(r, next)
+	}
 	switch {
 	case d.Verdict != authz.VerdictAllowed:
 		return h.refuse(w, r, &d)

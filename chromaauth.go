@@ -176,6 +176,7 @@ type ChromaAuth struct {
 	owners      *authz.Owners
 	listings    *authz.ListingCache
 	resolver    *authz.Resolver
+	namer       *authz.Namer // names the audit's collections by id
 	limiter     *failureLimiter
 	stopWatch   func()
 	logger      *zap.Logger
@@ -226,6 +227,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.owners = authz.NewOwners(maxOwners)
 	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
+	h.namer = authz.NewNamer(h.resolver, maxAuditWaiting)
 	perMinute := h.FailuresPerMinute
 	if perMinute == 0 {
 		perMinute = DefaultFailuresPerMinute

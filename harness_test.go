@@ -41,6 +41,8 @@ type upstream struct {
 	// first four characters); listDelay slows every listing down.
 	names     map[string]string
 	listDelay time.Duration
+	// byIDGate, when set, holds every by-id answer until it is closed.
+	byIDGate chan struct{}
 }
 
 func (u *upstream) nameOf(id string) string {
@@ -91,6 +93,9 @@ func newUpstream(t testing.TB) *upstream {
 		if r.Method == "GET" && len(parts) == 10 && parts[7] == "collections" && parts[8] == "by-id" && colls != nil {
 			// Chroma 1.5.7+ answers a collection by id; older ones have no
 			// such route: axum's bare 404.
+			if u.byIDGate != nil {
+				<-u.byIDGate
+			}
 			if !u.byID {
 				w.Header().Del("Content-Type")
 				w.WriteHeader(http.StatusNotFound)

@@ -112,6 +112,7 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 		h.record(r, d)
 		return serve(w)
 	}
+	requestID(r) // made now, before anything can dial upstream (see requestID)
 	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := serve(sw)
 	d.Status = sw.status

@@ -77,6 +77,10 @@ type Decision struct {
 	Filtered bool
 	// Teach is what Chroma's answer teaches the gateway.
 	Teach Teach
+	// Lookups, when set, starts the lookups that name the collections the
+	// request addresses by id for its audit line, off the request's path
+	// (see Namer); the gateway sets it when the audit is on.
+	Lookups Lookups
 
 	bodyNames []string // names of Route.BodyIDs, once resolved
 }

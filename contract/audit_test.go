@@ -8,7 +8,7 @@ import (
 )
 
 // auditFields are the field names the audit files (audit*.go) write:
-// zap.String("name", …), zap.Int("name", …), appendNonEmpty(fields,
+// zap.String("name", …), zap.Int("name", …), zap.Array("name", …), appendNonEmpty(fields,
 // "name", …).
 func auditFields(t *testing.T) map[string]bool {
 	src := parseDir(t, ".")
@@ -21,7 +21,7 @@ func auditFields(t *testing.T) map[string]bool {
 		switch name := callName(c); {
 		case name == "appendNonEmpty" && len(c.Args) == 3:
 			arg = c.Args[1]
-		case (name == "String" || name == "Int") && len(c.Args) == 2:
+		case (name == "String" || name == "Int" || name == "Array") && len(c.Args) == 2:
 			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
 				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "zap" {
 					arg = c.Args[0]

@@ -56,6 +56,9 @@ func TestAuditLog(t *testing.T) {
 	name := uniqueName("audited")
 	collID := chromaDirectAt(t, acme, "prod").createCollection(name, map[string][]float32{"a": {1, 0, 0}})
 	t.Cleanup(func() { chromaDirectAt(t, acme, "prod").deleteCollection(name) })
+	other := uniqueName("audited-other")
+	otherID := chromaDirectAt(t, acme, "prod").createCollection(other, map[string][]float32{"b": {0, 1, 0}})
+	t.Cleanup(func() { chromaDirectAt(t, acme, "prod").deleteCollection(other) })
 
 	port, err := freePort()
 	require.NoError(t, err)
@@ -90,6 +93,9 @@ func TestAuditLog(t *testing.T) {
 		{credential{kind: credBearer, token: wrongKey}, "GET", base, "", 401, "unauthorized", "", "key", keyID(key), "db:list_collections", "", "", acme, "prod"},
 		{credential{kind: credBasic, user: user, password: password + "x"}, "GET", base, "", 401, "unauthorized", user, "basic", "", "db:list_collections", "", "", acme, "prod"},
 		{credential{}, "GET", base, "", 401, "unauthorized", "", "", "", "db:list_collections", "", "", acme, "prod"},
+		// by id, by a caller the gateway does not scope: named once the
+		// gateway has asked Chroma, after the answer
+		{credential{kind: credBasic, user: user, password: password}, "GET", base + "/" + otherID + "/count", "", 200, "allowed", user, "basic", "", "collection:count", other, otherID, acme, "prod"},
 	}
 	for _, r := range run {
 		code, body := keyRequest(t, g, r.cred, r.method, r.path, r.body)
