@@ -56,6 +56,10 @@ users:
 // enforced by Chroma's RBAC file, and the identity endpoint that decides
 // where the JS client lands.
 func TestAuthorization(t *testing.T) {
+	eachChroma(t, func(t *testing.T, _ *chromaServer) { authorizationSuite(t) })
+}
+
+func authorizationSuite(t *testing.T) {
 	acme, globex := uniqueName("acme"), uniqueName("globex")
 	createTenantAndDatabases(t, acme, "prod", "dev")
 	createTenantAndDatabases(t, globex, "main")

@@ -97,8 +97,17 @@ func TestCorePlaceholderKeepsBody(t *testing.T) {
 // (they wait for one shared lookup), and names that need escaping (é, %,
 // ;) must be looked up escaped once.
 func TestCoreColdGateway(t *testing.T) {
+	eachChroma(t, func(t *testing.T, _ *chromaServer) { coreColdGatewaySuite(t) })
+}
+
+func coreColdGatewaySuite(t *testing.T) {
 	tenant := uniqueName("cold")
-	dbs := []string{"prod", "café", "a%b;c"}
+	dbs := []string{"prod"}
+	// Chroma 1.5.9 refuses such database names (400); 1.0.x makes them.
+	odd := suite.chroma == suite.chromaNPM
+	if odd {
+		dbs = append(dbs, "café", "a%b;c")
+	}
 	createTenantAndDatabases(t, tenant, dbs...)
 	ids := map[string]string{}
 	for i, db := range dbs {
@@ -144,6 +153,9 @@ func TestCoreColdGateway(t *testing.T) {
 		assert.Positive(t, byID+lists, "the gateway looked the owner up")
 	})
 
+	if !odd {
+		return
+	}
 	t.Run("database names that need escaping", func(t *testing.T) {
 		for _, db := range []string{"café", "a%b;c"} {
 			a := c.do(http.MethodGet, collPath(tenant, db, ids[db], "/count"), tok, "")

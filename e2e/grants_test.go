@@ -63,6 +63,10 @@ func (e *grantsEnv) path(collection, rest string) string {
 // TestCollectionGrants is issue 13 end to end with curl, chroma-go and the
 // JS client against the real Chroma.
 func TestCollectionGrants(t *testing.T) {
+	eachChroma(t, func(t *testing.T, _ *chromaServer) { collectionGrantsSuite(t) })
+}
+
+func collectionGrantsSuite(t *testing.T) {
 	e := newGrantsEnv(t, "")
 
 	// First, while the gateway has learned nothing.

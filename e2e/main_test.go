@@ -14,7 +14,9 @@ type suiteEnv struct {
 	e2eDir     string // this module
 	tmp        string // removed at the end
 	gatewayBin string
-	chroma     *chromaServer
+	chroma     *chromaServer // the upstream of every gateway (chromaPyPI unless eachChroma says)
+	chromaPyPI *chromaServer // Chroma 1.5.9 (e2e/.venv-1.5)
+	chromaNPM  *chromaServer // Chroma 1.0.x (e2e/node_modules)
 	creds      testCredentials
 }
 
@@ -67,8 +69,18 @@ func setUpSuite() (s *suiteEnv, err error) {
 			err = buildErr
 		}
 	}()
+	var pyErr error
+	pyDone := make(chan struct{})
+	go func() {
+		defer close(pyDone)
+		pyErr = ensurePythonVenvs(e2eDir)
+	}()
 	if err := ensureNodeModules(e2eDir); err != nil {
+		<-pyDone
 		return s, err
+	}
+	if <-pyDone; pyErr != nil {
+		return s, pyErr
 	}
 	if err := nodeVersionOK(); err != nil {
 		return s, err
@@ -76,8 +88,12 @@ func setUpSuite() (s *suiteEnv, err error) {
 	if s.creds, err = newTestCredentials(filepath.Join(s.tmp, "creds")); err != nil {
 		return s, err
 	}
-	if s.chroma, err = startChroma(e2eDir, s.tmp); err != nil {
+	if s.chromaNPM, err = startChroma("chroma-npm", filepath.Join(e2eDir, "node_modules", ".bin", "chroma"), s.tmp); err != nil {
 		return s, err
 	}
+	if s.chromaPyPI, err = startChroma("chroma-pypi", filepath.Join(e2eDir, ".venv-1.5", "bin", "chroma"), s.tmp); err != nil {
+		return s, err
+	}
+	s.chroma = s.chromaPyPI
 	return s, nil
 }

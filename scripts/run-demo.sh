@@ -102,6 +102,14 @@ Chroma $(curl --silent --cacert "$ca_root" "$url/api/v2/version") is running beh
     examples/clients/curl.sh
     (cd examples/clients/go && go run .)
 
+  Python (chromadb 1.5.9; scripts/py-deps.sh puts it in e2e/.venv-1.5):
+    import chromadb
+    from chromadb.config import Settings
+    client = chromadb.HttpClient(host="localhost", port=$gateway_port, ssl=True, settings=Settings(
+        chroma_server_ssl_verify="$ca_root",
+        chroma_client_auth_provider="chromadb.auth.basic_authn.BasicAuthClientProvider",
+        chroma_client_auth_credentials="admin:admin:secret"))
+
   Logs:     $state/chroma.log, $state/gateway.log
 
 Ctrl-C stops both.

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pyResult is what e2e/python/tutorial.py prints.
+type pyResult struct {
+	Chromadb        string         `json:"chromadb"`
+	HeartbeatStatus int            `json:"heartbeat_status"`
+	Heartbeat       bool           `json:"heartbeat"`
+	Version         string         `json:"version"`
+	PublicError     *pyError       `json:"public_error"`
+	Refused         *pyError       `json:"refused"`
+	Query           []string       `json:"query"`
+	GetWhere        []string       `json:"get_where"`
+	Updated         []string       `json:"updated"`
+	Count           int            `json:"count"`
+	Metadata        map[string]any `json:"metadata"`
+	Listed          bool           `json:"listed"`
+	Deleted         bool           `json:"deleted"`
+	LifeError       *pyError       `json:"life_error"`
+}
+
+type pyError struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// pyAuth is a credential as the Python client's settings take it.
+func pyAuth(c credential) []string {
+	switch c.kind {
+	case credBasic:
+		return []string{"AUTH=basic", "CREDENTIALS=" + c.user + ":" + c.password}
+	case credBearer:
+		return []string{"AUTH=token", "CREDENTIALS=" + c.token, "TOKEN_HEADER=Authorization"}
+	case credXChromaToken:
+		return []string{"AUTH=token", "CREDENTIALS=" + c.token, "TOKEN_HEADER=X-Chroma-Token"}
+	}
+	return []string{"AUTH=none"}
+}
+
+// runPython runs e2e/python/tutorial.py with the chromadb 1.5.9 venv's
+// interpreter against g.
+func runPython(t *testing.T, g *gateway, c credential, env ...string) pyResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "tutorial.py"))
+	cmd.Dir = suite.e2eDir
+	cmd.Env = append(os.Environ(), "CHROMA_HOST=localhost", "CHROMA_PORT="+strconv.Itoa(g.port), "CHROMA_CA="+g.caRoot,
+		"ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
+	cmd.Env = append(cmd.Env, pyAuth(c)...)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.Output()
+	require.NoError(t, err, "tutorial.py: %s\n%s", out, stderrOf(err))
+	var r pyResult
+	require.NoError(t, json.Unmarshal(out, &r), "%s", out)
+	assert.Equal(t, "1.5.9", r.Chromadb)
+	return r
+}
+
+// assertTutorial checks the whole flow of tutorial.py passed.
+func assertTutorial(t *testing.T, r pyResult) {
+	t.Helper()
+	assert.Equal(t, 200, r.HeartbeatStatus, "heartbeat without credentials")
+	assert.Nil(t, r.PublicError)
+	assert.True(t, r.Heartbeat)
+	assert.Equal(t, suite.chroma.version, r.Version)
+	require.NotNil(t, r.Refused, "a protected call without credentials must fail")
+	assert.Contains(t, r.Refused.Message, "Unauthorized", "%+v", r.Refused)
+	require.Nil(t, r.LifeError, "collection life cycle")
+	assert.Equal(t, []string{"b"}, r.Query)
+	assert.Equal(t, []string{"b", "c"}, r.GetWhere)
+	assert.Equal(t, []string{"apricot"}, r.Updated)
+	assert.Equal(t, 3, r.Count, "a, c, d")
+	assert.Equal(t, "modified", r.Metadata["step"])
+	assert.True(t, r.Listed)
+	assert.True(t, r.Deleted)
+}
+
+// TestPythonClient: the Python client (chromadb 1.5.9) as the seeds'
+// tutorial uses it, over HTTPS trusting Caddy's local CA by
+// chroma_server_ssl_verify, with Basic, Bearer and X-Chroma-Token, in front
+// of Chroma 1.5.9.
+func TestPythonClient(t *testing.T) {
+	for _, m := range suite.creds.modes() {
+		t.Run(m.name, func(t *testing.T) {
+			g := startGateway(t, m.directive)
+			name := uniqueName("py-" + m.name)
+			t.Cleanup(func() { chromaDirect(t).deleteCollection(name) })
+			assertTutorial(t, runPython(t, g, m.good, "COLLECTION="+name))
+
+			wrong := runPython(t, g, m.wrong, "COLLECTION="+name, "STEPS=life")
+			require.NotNil(t, wrong.LifeError, "a wrong credential must fail")
+			assert.Contains(t, wrong.LifeError.Message, "Unauthorized", "%+v", wrong.LifeError)
+			assert.Empty(t, chromaDirect(t).collectionID(name), "nothing was made with a wrong credential")
+		})
+	}
+}
+
+// TestPythonClientScoped: the Python client as a tenant-scoped user given
+// its tenant= and database=, and as a user with collection grants.
+func TestPythonClientScoped(t *testing.T) {
+	tenant := uniqueName("pyscoped")
+	createTenantAndDatabases(t, tenant, "prod")
+	scoped := credential{kind: credBearer, token: "py-scoped-" + randomHex(8)}
+	granted := credential{kind: credXChromaToken, token: "py-grants-" + randomHex(8)}
+	users := writeUsers(t,
+		tokenUser{id: "scoped", token: scoped.token, tenant: tenant, databases: []string{"prod"}},
+		tokenUser{id: "granted", token: granted.token, tenant: tenant, databases: []string{"prod"},
+			collections: map[string]string{"py-*": "admin"}})
+	prod := chromaDirectAt(t, tenant, "prod")
+
+	t.Run("tenant-scoped user", func(t *testing.T) {
+		g := startGateway(t, "chroma_auth {\n\t\ttoken_file "+users+"\n\t}")
+		name := uniqueName("scoped")
+		t.Cleanup(func() { prod.deleteCollection(name) })
+		assertTutorial(t, runPython(t, g, scoped, "COLLECTION="+name, "TENANT="+tenant, "DATABASE=prod"))
+
+		// Without tenant= and database=, chromadb 1.5.9 asks the identity
+		// endpoint and lands in the user's own tenant and database.
+		landed := runPython(t, g, scoped, "COLLECTION="+name, "STEPS=life")
+		assert.Nil(t, landed.LifeError, "the client lands in %s/prod", tenant)
+		assert.Equal(t, 3, landed.Count)
+	})
+
+	t.Run("user with collection grants", func(t *testing.T) {
+		g := startGateway(t, "chroma_auth {\n\t\ttoken_file "+users+"\n\t\ttoken_header X-Chroma-Token\n\t}")
+		name := uniqueName("py-granted")
+		t.Cleanup(func() { prod.deleteCollection(name) })
+		assertTutorial(t, runPython(t, g, granted, "COLLECTION="+name, "TENANT="+tenant, "DATABASE=prod"))
+
+		outside := uniqueName("other")
+		r := runPython(t, g, granted, "COLLECTION="+outside, "TENANT="+tenant, "DATABASE=prod", "STEPS=life")
+		require.NotNil(t, r.LifeError, "a name outside py-* is not granted")
+		assert.Contains(t, r.LifeError.Message, "Forbidden", "%+v", r.LifeError)
+		assert.Empty(t, prod.collectionID(outside))
+	})
+}
