@@ -217,6 +217,13 @@ func TestJWTWithOIDCProvider(t *testing.T) {
 	bearer := credential{kind: credBearer, token: real}
 	t.Run("JS client with the provider's token", func(t *testing.T) { jsCollectionLife(t, g, bearer) })
 	t.Run("chroma-go with the provider's token", func(t *testing.T) { goCollectionLife(t, g, bearer) })
+	t.Run("Python client with the provider's token", func(t *testing.T) {
+		pyCollectionLife(t, g, bearer, "", "")
+		tampered := real[:strings.LastIndexByte(real, '.')+1] + "AAAA" + real[strings.LastIndexByte(real, '.')+5:]
+		r := runPython(t, g, credential{kind: credBearer, token: tampered}, "COLLECTION="+uniqueName("py-badjwt"), "STEPS=life")
+		require.NotNil(t, r.LifeError, "a token with a bad signature must fail")
+		assert.Contains(t, r.LifeError.Message, "Unauthorized", "%+v", r.LifeError)
+	})
 
 	t.Run("refused tokens", func(t *testing.T) {
 		jwtRefusals(t, g, p, rk, real)

@@ -127,6 +127,15 @@ func TestAPIKeys(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, code)
 	})
 
+	t.Run("the Python client with a key, in both headers", func(t *testing.T) {
+		pyCollectionLife(t, bearer, credential{kind: credBearer, token: one}, acme, "prod")
+		pyCollectionLife(t, xtoken, credential{kind: credXChromaToken, token: one}, acme, "prod")
+		wrong := runPython(t, bearer, credential{kind: credBearer, token: one + "x"}, "COLLECTION="+uniqueName("py-nokey"),
+			"TENANT="+acme, "DATABASE=prod", "STEPS=life")
+		require.NotNil(t, wrong.LifeError, "a wrong key must fail")
+		assert.Contains(t, wrong.LifeError.Message, "Unauthorized", "%+v", wrong.LifeError)
+	})
+
 	t.Run("a key's tenant and database scope holds", func(t *testing.T) {
 		cred := credential{kind: credBearer, token: two}
 		for _, path := range []string{

@@ -148,3 +148,21 @@ func TestPythonClientScoped(t *testing.T) {
 		assert.Empty(t, prod.collectionID(outside))
 	})
 }
+
+// pyCollectionLife runs the tutorial's whole flow (public calls, a refusal
+// without credentials, the collection life cycle) with the Python client
+// and cred, in tenant/database when given (the client's tenant= and
+// database=), and checks Chroma has nothing left of it.
+func pyCollectionLife(t *testing.T, g *gateway, cred credential, tenant, database string) {
+	t.Helper()
+	oracle := chromaDirect(t)
+	env := []string{}
+	if tenant != "" {
+		oracle = chromaDirectAt(t, tenant, database)
+		env = append(env, "TENANT="+tenant, "DATABASE="+database)
+	}
+	name := uniqueName("py-life")
+	t.Cleanup(func() { oracle.deleteCollection(name) })
+	assertTutorial(t, runPython(t, g, cred, append(env, "COLLECTION="+name)...))
+	assert.Empty(t, oracle.collectionID(name), "Chroma no longer has the collection")
+}
