@@ -72,6 +72,7 @@ func TestRunDemo(t *testing.T) {
 	}
 	checkPrintedCurl(t, out, sh)
 	checkPrintedClients(t, out, caRoot, sh)
+	checkPrintedPython(ctx, t, out)
 
 	// Ctrl-C: the terminal sends SIGINT to the foreground process group,
 	// make and the script (whose children run in sessions of their own, so

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,4 +166,35 @@ func pyCollectionLife(t *testing.T, g *gateway, cred credential, tenant, databas
 	t.Cleanup(func() { oracle.deleteCollection(name) })
 	assertTutorial(t, runPython(t, g, cred, append(env, "COLLECTION="+name)...))
 	assert.Empty(t, oracle.collectionID(name), "Chroma no longer has the collection")
+}
+
+// TestPythonTutorialSettings: what chromadb 1.5.9 makes of the client
+// settings the seeds' tutorial uses, as the README's client section says:
+// the 0.4 provider names and shorthands fail, the token header takes only
+// Authorization or X-Chroma-Token, and the tutorial's
+// chroma_client_auth_token_transport_header is ignored (the token goes in
+// Authorization).
+func TestPythonTutorialSettings(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "old_settings.py"))
+	cmd.Dir = suite.e2eDir
+	cmd.Env = append(os.Environ(), "ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
+	out, err := cmd.Output()
+	require.NoError(t, err, "old_settings.py: %s\n%s", out, stderrOf(err))
+	var got map[string]string
+	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+	want := map[string]string{
+		"provider basic": "ValueError: ",
+		"provider token": "ValueError: ",
+		"provider chromadb.auth.basic.BasicAuthClientProvider":                 "ModuleNotFoundError: No module named 'chromadb.auth.basic'",
+		"provider chromadb.auth.token.TokenAuthClientProvider":                 "ModuleNotFoundError: No module named 'chromadb.auth.token'",
+		"header X_CHROMA_TOKEN":                                                "ValueError: Invalid token transport header: X_CHROMA_TOKEN",
+		"header AUTHORIZATION":                                                 "ValueError: Invalid token transport header: AUTHORIZATION",
+		"old setting chroma_client_auth_token_transport_header=X_CHROMA_TOKEN": "sends Authorization",
+	}
+	require.Len(t, got, len(want))
+	for k, v := range want {
+		assert.True(t, strings.HasPrefix(got[k], v), "%s: %q, want %q...", k, got[k], v)
+	}
 }

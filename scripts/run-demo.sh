@@ -102,7 +102,7 @@ Chroma $(curl --silent --cacert "$ca_root" "$url/api/v2/version") is running beh
     examples/clients/curl.sh
     (cd examples/clients/go && go run .)
 
-  Python (chromadb 1.5.9; scripts/py-deps.sh puts it in e2e/.venv-1.5):
+  Python (pip install chromadb==1.5.9, the client the tests run; scripts/py-deps.sh 1.5 puts it in e2e/.venv-1.5):
     import chromadb
     from chromadb.config import Settings
     client = chromadb.HttpClient(host="localhost", port=$gateway_port, ssl=True, settings=Settings(
