@@ -1,7 +1,6 @@
 package chromaauth
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -9,12 +8,9 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
-
-// maxOwners bounds how many collection ids the gateway remembers the
-// tenant, database and name of.
-const maxOwners = 100000
 
 // nameMaxAge is how long a learned collection name is trusted for a
 // grant decision by default (collection_name_ttl): a rename made on Chroma
@@ -36,7 +32,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	}
 	d := h.decide(r, pol, vars, owners)
 	if h.auditLog != nil {
-		d.Lookups = h.auditLookups(r, next)
+		d.Lookups = lookup.Detached(r, next, h.owners)
 	}
 	switch {
 	case d.Verdict != authz.VerdictAllowed:
@@ -95,9 +91,9 @@ func (h *ChromaAuth) decide(r *http.Request, pol *policy, vars *requestVars, own
 }
 
 // ownerResolver resolves the collections a request names by id with
-// lookups through the rest of the chain (see proxyFetcher), waiting for
-// the one lookup in flight. A caller with collection grants gets names no
-// older than collection_name_ttl.
+// lookups through the rest of the chain (see lookup.Fetcher), waiting
+// for the one lookup in flight. A caller with collection grants gets names
+// no older than collection_name_ttl.
 func (h *ChromaAuth) ownerResolver(r *http.Request, next caddyhttp.Handler, id *providers.Identity) authz.OwnerResolver {
 	var maxAge time.Duration
 	if id.Collections != nil {
@@ -106,22 +102,7 @@ func (h *ChromaAuth) ownerResolver(r *http.Request, next caddyhttp.Handler, id *
 			maxAge = time.Duration(h.CollectionNameTTL)
 		}
 	}
-	return &proxyResolver{h: h, f: proxyFetcher{h: h, r: r, next: next}, maxAge: maxAge}
-}
-
-// proxyResolver is the gateway's authz.OwnerResolver.
-type proxyResolver struct {
-	h      *ChromaAuth
-	f      proxyFetcher
-	maxAge time.Duration
-}
-
-func (p *proxyResolver) Resolve(ctx context.Context, tenant, database, id string) (authz.Owner, error) {
-	return p.h.resolver.Resolve(ctx, &p.f, tenant, database, id, p.maxAge)
-}
-
-func (p *proxyResolver) Probe(ctx context.Context, tenant, database, id string) error {
-	return p.h.resolver.Probe(ctx, &p.f, tenant, database, id)
+	return &lookup.Resolver{Shared: h.resolver, Fetcher: lookup.Fetcher{Owners: h.owners, R: r, Next: next}, MaxAge: maxAge}
 }
 
 // Answers of the gateway itself when it cannot decide.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -224,7 +225,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		OnCacheHit:          countCacheHit,
 	})
 	trackAuthenticator(h.auth, true)
-	h.owners = authz.NewOwners(maxOwners)
+	h.owners = authz.NewOwners(lookup.MaxOwners)
 	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
 	h.namer = authz.NewNamer(h.resolver, maxAuditWaiting)

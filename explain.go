@@ -23,6 +23,7 @@ import (
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -40,16 +41,16 @@ type explainer struct {
 
 // openExplainer loads a handler's JSON as Provision would (files, RBAC,
 // JWT keys) without starting any watcher, limiter or metric.
-func openExplainer(raw json.RawMessage, upstream string) (cli.Explainer, error) {
+func openExplainer(raw json.RawMessage, upstreamURL string) (cli.Explainer, error) {
 	h, err := handlerOf(raw)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	e := &explainer{h: h, client: &http.Client{Timeout: 10 * time.Second}}
-	if upstream != "" {
-		u, err := url.Parse(upstream)
+	if upstreamURL != "" {
+		u, err := url.Parse(upstreamURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("--upstream %q: want Chroma's URL, such as http://127.0.0.1:8000", upstream)
+			return nil, fmt.Errorf("--upstream %q: want Chroma's URL, such as http://127.0.0.1:8000", upstreamURL)
 		}
 		e.upstream = u
 	}
@@ -62,7 +63,7 @@ func openExplainer(raw json.RawMessage, upstream string) (cli.Explainer, error) 
 	h.policy = new(atomic.Pointer[policy])
 	h.policy.Store(e.pol)
 	h.auth = providers.NewAuthenticator(e.pol.creds, providers.Options{MaxConcurrentBcrypt: 1})
-	h.owners = authz.NewOwners(maxOwners)
+	h.owners = authz.NewOwners(lookup.MaxOwners)
 	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
 	if err := h.provisionJWT(); err != nil {
@@ -103,10 +104,10 @@ func (e *explainer) Explain(ctx context.Context, as cli.As, req cli.Request) (cl
 	}
 	vars := &requestVars{id: id, role: e.pol.roleOf(id), r: r}
 	lookups := &lookupLog{}
-	f := proxyFetcher{h: e.h, r: r, next: caddyhttp.HandlerFunc(func(w http.ResponseWriter, sub *http.Request) error {
+	f := lookup.Fetcher{Owners: e.h.owners, R: r, Next: caddyhttp.HandlerFunc(func(w http.ResponseWriter, sub *http.Request) error {
 		return e.lookup(w, sub, lookups)
 	})}
-	owners := &proxyResolver{h: e.h, f: f}
+	owners := &lookup.Resolver{Shared: e.h.resolver, Fetcher: f}
 	x.Decision = e.h.decide(r, e.pol, vars, owners)
 	if x.Route = x.Decision.Route; x.Route == nil {
 		rt := authz.ClassifyPath(r.Method, r.URL) // a caller of everything: its path alone
@@ -180,7 +181,7 @@ func (e *explainer) lookup(w http.ResponseWriter, sub *http.Request, log *lookup
 	}
 	defer resp.Body.Close()
 	w.WriteHeader(resp.StatusCode)
-	_, err = io.Copy(w, io.LimitReader(resp.Body, maxSubResponse))
+	_, err = io.Copy(w, io.LimitReader(resp.Body, lookup.MaxResponse))
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -43,8 +44,8 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 	}
 	all, err := h.listings.Get(r.Context(), rt.Tenant, rt.Database, func(ctx context.Context) ([]authz.Collection, error) {
 		var all []authz.Collection
-		f := &proxyFetcher{h: h, r: r, next: next}
-		err := f.each(ctx, rt.Tenant, rt.Database, func(page []authz.Collection) { all = append(all, page...) })
+		f := &lookup.Fetcher{Owners: h.owners, R: r, Next: next}
+		err := f.Each(ctx, rt.Tenant, rt.Database, func(page []authz.Collection) { all = append(all, page...) })
 		return all, err
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
@@ -30,19 +31,19 @@ func (u *upstreamAnswer) Error() string { return fmt.Sprintf("upstream answered 
 // chain and decodes a 200 answer into out. A 5xx or no answer is
 // ErrUnavailable; another status an upstreamAnswer.
 func (h *ChromaAuth) rowsGet(ctx context.Context, r *http.Request, next caddyhttp.Handler, rt authz.Route, body []byte, out any) error {
-	u := collectionsURL(rt.Tenant, rt.Database, "/"+url.PathEscape(rt.Collection)+"/get", "")
-	f := &proxyFetcher{h: h, r: r, next: next}
-	rec, err := f.send(ctx, http.MethodPost, u, body)
+	u := lookup.CollectionsURL(rt.Tenant, rt.Database, "/"+url.PathEscape(rt.Collection)+"/get", "")
+	f := &lookup.Fetcher{Owners: h.owners, R: r, Next: next}
+	rec, err := f.Send(ctx, http.MethodPost, u, body)
 	if err != nil {
 		return err
 	}
 	switch {
-	case rec.status >= 500:
-		return fmt.Errorf("%w: get: status %d", authz.ErrUnavailable, rec.status)
-	case rec.status != http.StatusOK:
-		return &upstreamAnswer{status: rec.status, body: rec.body.Bytes()}
+	case rec.Status >= 500:
+		return fmt.Errorf("%w: get: status %d", authz.ErrUnavailable, rec.Status)
+	case rec.Status != http.StatusOK:
+		return &upstreamAnswer{status: rec.Status, body: rec.Body.Bytes()}
 	}
-	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
 		return fmt.Errorf("%w: get: not Chroma's answer", authz.ErrUnavailable)
 	}
 	return nil
