@@ -7,6 +7,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 )
 
 func init() {
@@ -113,7 +115,7 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		if m.Audit != nil {
 			return d.Errf("chroma_auth: audit given twice")
 		}
-		m.Audit, err = unmarshalAudit(d, a.args)
+		m.Audit, err = audit.Parse(d, a.args)
 	case "failures_per_minute":
 		if len(a.args) == 1 && a.args[0] == "off" {
 			m.FailuresPerMinute = -1

@@ -18,6 +18,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
@@ -200,7 +201,9 @@ func (ChromaAuth) CaddyModule() caddy.ModuleInfo {
 func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.applyDefaults()
-	h.provisionAudit()
+	if h.Audit != nil {
+		h.auditLog = h.logger.Named(audit.Logger)
+	}
 	h.policy = new(atomic.Pointer[policy])
 	pol, warnings, err := h.prepare(os.LookupEnv)
 	if err != nil {
@@ -228,7 +231,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.owners = authz.NewOwners(lookup.MaxOwners)
 	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
-	h.namer = authz.NewNamer(h.resolver, maxAuditWaiting)
+	h.namer = authz.NewNamer(h.resolver, audit.MaxWaiting)
 	perMinute := h.FailuresPerMinute
 	if perMinute == 0 {
 		perMinute = DefaultFailuresPerMinute

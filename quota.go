@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
@@ -122,9 +123,9 @@ func (h *ChromaAuth) refuseSize(w http.ResponseWriter, r *http.Request, id *prov
 func quotaOutcome(d *authz.Decision) (o outcome, ok bool) {
 	switch d.Reason {
 	case reasonQuotaRate, reasonQuotaConcurrent:
-		return outcome{resultRateLimited, decisionRateLimited, d.Reason}, d.Verdict == authz.VerdictLimited
+		return outcome{resultRateLimited, audit.DecisionRateLimited, d.Reason}, d.Verdict == authz.VerdictLimited
 	case reasonQuotaSize:
-		return outcome{resultQuota, decisionQuota, d.Reason}, d.Verdict == authz.VerdictBadBody
+		return outcome{resultQuota, audit.DecisionQuota, d.Reason}, d.Verdict == authz.VerdictBadBody
 	}
 	return o, false
 }

@@ -3,14 +3,22 @@ package chromaauth
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
+
+// Audit turns on the audit log (see audit.Config): `audit` or `audit {
+// public }` in the Caddyfile.
+type Audit = audit.Config
 
 // outcome is how a decision is counted and written: the requests_total
 // result, the audit's decision, and the reason (denied_total's label, the
@@ -27,28 +35,28 @@ func outcomeOf(d *authz.Decision) outcome {
 	switch d.Verdict {
 	case authz.VerdictAllowed:
 		if d.Public {
-			return outcome{resultPublic, decisionAllowed, ""}
+			return outcome{resultPublic, audit.DecisionAllowed, ""}
 		}
-		return outcome{resultAllowed, decisionAllowed, ""}
+		return outcome{resultAllowed, audit.DecisionAllowed, ""}
 	case authz.VerdictRefused:
-		return outcome{resultForbidden, decisionForbidden, reasonForbidden}
+		return outcome{resultForbidden, audit.DecisionForbidden, reasonForbidden}
 	case authz.VerdictLimited:
-		return outcome{resultRateLimited, decisionRateLimited, reasonRateLimited}
+		return outcome{resultRateLimited, audit.DecisionRateLimited, reasonRateLimited}
 	case authz.VerdictUnavailable:
 		if d.Identity != nil {
-			return outcome{resultBusy, decisionBusy, reasonLookupUnavailable}
+			return outcome{resultBusy, audit.DecisionBusy, reasonLookupUnavailable}
 		}
-		return outcome{resultBusy, decisionBusy, d.Reason}
+		return outcome{resultBusy, audit.DecisionBusy, d.Reason}
 	case authz.VerdictBadBody:
 		switch {
 		case d.Status == http.StatusRequestEntityTooLarge:
-			return outcome{resultBadRequest, decisionBadRequest, reasonBodyTooLarge}
+			return outcome{resultBadRequest, audit.DecisionBadRequest, reasonBodyTooLarge}
 		case d.Reason == reasonBadQuery:
-			return outcome{resultBadRequest, decisionBadRequest, reasonBadQuery}
+			return outcome{resultBadRequest, audit.DecisionBadRequest, reasonBadQuery}
 		}
-		return outcome{resultBadRequest, decisionBadRequest, reasonBadBody}
+		return outcome{resultBadRequest, audit.DecisionBadRequest, reasonBadBody}
 	}
-	return outcome{resultDenied, decisionUnauthorized, d.Reason}
+	return outcome{resultDenied, audit.DecisionUnauthorized, d.Reason}
 }
 
 // record writes what a decision leaves behind, once per request: the
@@ -80,7 +88,33 @@ func (h *ChromaAuth) record(r *http.Request, d *authz.Decision) {
 	if d.Verdict == authz.VerdictRefused {
 		reason = d.Reason // which action, scope or collection
 	}
-	h.writeAudit(r, o.decision, d.Status, d, rt, reason)
+	l := audit.Line{Decision: o.decision, Status: d.Status, D: d, Route: rt, Reason: reason, ClientIP: clientIP(r)}
+	if d.Identity == nil && o.decision != audit.DecisionAllowed {
+		l.Tried = h.attempted(r)
+	}
+	audit.Writer{Log: h.auditLog, Namer: h.namer, Owners: h.owners}.Write(r, l)
+}
+
+// attempted names what an unauthenticated request tried, for its audit
+// line: a Basic user name, or an API key's id (the part before its
+// secret). Never a password, token or key.
+func (h *ChromaAuth) attempted(r *http.Request) (t audit.Tried) {
+	t.Provider = h.attemptedProvider(r)
+	switch t.Provider {
+	case providers.ProviderBasic:
+		t.User = attemptedUser(r)
+	case providers.ProviderToken:
+		tok := strings.TrimSpace(r.Header.Get(headerChromaToken))
+		if scheme, rest, _ := strings.Cut(strings.TrimSpace(r.Header.Get(headerAuthorization)), " "); strings.EqualFold(scheme, "Bearer") {
+			tok = strings.TrimSpace(rest)
+		}
+		if id, _, ok := providers.SplitKey(tok); ok {
+			t.Provider, t.KeyID = providers.ProviderKey, id
+		} else if h.jwt != nil && jwtauth.LooksLikeJWT(tok) {
+			t.Provider = providers.ProviderJWT
+		}
+	}
+	return t
 }
 
 // logDecision writes the denial log of a decision that did not allow.
@@ -112,7 +146,7 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 		h.record(r, d)
 		return serve(w)
 	}
-	requestID(r) // made now, before anything can dial upstream (see requestID)
+	audit.RequestID(r) // made now, before anything can dial upstream (see audit.RequestID)
 	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := serve(sw)
 	d.Status = sw.status
@@ -135,4 +169,24 @@ func (h *ChromaAuth) badRequest(w http.ResponseWriter, r *http.Request, d *authz
 	bad.Verdict, bad.Status, bad.Reason, bad.Detail = authz.VerdictBadBody, status, reason, detail
 	h.record(r, &bad)
 	return writeJSON(w, status, body)
+}
+
+// statusWriter remembers the status the upstream answered.
+type statusWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if s.status == 0 && status >= 200 {
+		s.status = status
+	}
+	s.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(p)
 }

@@ -79,7 +79,8 @@ func (h *ChromaAuth) logDenied(r *http.Request, reason string, id *providers.Ide
 	if id != nil {
 		user, provider = id.User, id.Provider
 	} else {
-		user, provider, _ = h.attempted(r)
+		t := h.attempted(r)
+		user, provider = t.User, t.Provider
 	}
 	fields := []zap.Field{
 		zap.String("reason", reason),

@@ -34,11 +34,26 @@ func (s *source) logMessages() map[string]string {
 	return out
 }
 
+// handlerDirs are the packages whose lines the handler's loggers write:
+// the root (the Caddy adapter) and the packages it logs through.
+var handlerDirs = []string{".", "audit"}
+
+// handlerLogMessages are the log messages of every handlerDirs package.
+func handlerLogMessages(t *testing.T) map[string]string {
+	out := map[string]string{}
+	for _, dir := range handlerDirs {
+		for msg, lvl := range parseDir(t, dir).logMessages() {
+			out[msg] = lvl
+		}
+	}
+	return out
+}
+
 // TestReadmeListsEveryLogMessage: the Metrics section's log table names
 // exactly the messages the handler logs, each at its level, word for word:
 // operators write alerts and searches from these texts.
 func TestReadmeListsEveryLogMessage(t *testing.T) {
-	code := parseDir(t, ".").logMessages()
+	code := handlerLogMessages(t)
 	if code["request denied"] != "DEBUG" {
 		t.Fatalf("the scan did not find the DEBUG line `request denied`: it is broken (%v)", code)
 	}
@@ -70,7 +85,7 @@ func TestReadmeListsEveryLogMessage(t *testing.T) {
 // message, it quotes all of it: an alert on a shortened text that the code
 // writes differently must not look right.
 func TestReadmeQuotesLogMessagesWhole(t *testing.T) {
-	code := parseDir(t, ".").logMessages()
+	code := handlerLogMessages(t)
 	for _, s := range spans(readme(t)) {
 		for msg := range code {
 			if s != msg && len(s) >= 12 && (strings.HasPrefix(msg, s) || strings.HasPrefix(s, msg)) {
