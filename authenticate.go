@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/limiter"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -17,7 +18,7 @@ import (
 // with success before is checked as usual, even while the address is
 // blocked; any other credential first takes a try from the address's
 // bucket, and while none is left it is answered 429 unchecked, right or
-// wrong (see failureLimiter).
+// wrong (see limiter.Limiter).
 func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (*providers.Identity, string, time.Duration) {
 	if h.ClientCert != nil {
 		if id, reason, done := h.authenticateCert(r, creds); done {
@@ -27,7 +28,7 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 	c, reason := h.extract(r, creds)
 	if reason != "" {
 		if reason != reasonMissing && h.limiter != nil {
-			h.limiter.fail(authz.ClientKey(clientIP(r)), h.limiter.clock(), nil)
+			h.limiter.Fail(authz.ClientKey(clientIP(r)), h.limiter.Clock(), nil)
 		}
 		return nil, reason, 0
 	}
@@ -35,23 +36,23 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 		id, reason, retry, _ := h.checkCredential(r, creds, c)
 		return id, reason, retry
 	}
-	addr, d := authz.ClientKey(clientIP(r)), h.limiter.digest(c)
-	if h.limiter.knows(addr, d) {
+	addr, d := authz.ClientKey(clientIP(r)), h.limiter.Digest(limiter.Credential{Basic: c.basic, User: c.user, Pass: c.pass, Token: c.token})
+	if h.limiter.Knows(addr, d) {
 		id, reason, retry, wrong := h.checkCredential(r, creds, c)
 		if wrong {
-			h.limiter.fail(addr, h.limiter.clock(), &d)
+			h.limiter.Fail(addr, h.limiter.Clock(), &d)
 		}
 		return id, reason, retry
 	}
-	if wait, ok := h.limiter.reserve(addr, h.limiter.clock()); !ok {
+	if wait, ok := h.limiter.Reserve(addr, h.limiter.Clock()); !ok {
 		return nil, reasonRateLimited, wait
 	}
 	id, reason, retry, wrong := h.checkCredential(r, creds, c)
 	switch {
 	case id != nil:
-		h.limiter.succeeded(addr, d)
+		h.limiter.Succeeded(addr, d)
 	case !wrong:
-		h.limiter.release(addr)
+		h.limiter.Release(addr)
 	}
 	return id, reason, retry
 }

@@ -34,7 +34,7 @@ func TestBadJWTsSpendTheBudget(t *testing.T) {
 				Secret: jwtTestSecret, Issuer: "self", TenantClaim: "chroma.tenant", DatabasesClaim: "chroma.databases",
 			}})
 			frozen := time.Unix(1_000_000, 0)
-			h.limiter.now = func() time.Time { return frozen } // no refill during the test
+			h.limiter.Now = func() time.Time { return frozen } // no refill during the test
 			const ip = "203.0.113.9"
 			used := good()
 			require.Equal(t, http.StatusOK, serve(h, ip, "Bearer "+used), "a JWT used with success")
@@ -56,7 +56,7 @@ func TestBadJWTsSpendTheBudget(t *testing.T) {
 func TestReplayedOldPasswordSpendsTheBudget(t *testing.T) {
 	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 3})
 	frozen := time.Unix(1_000_000, 0)
-	h.limiter.now = func() time.Time { return frozen } // no refill during the test
+	h.limiter.Now = func() time.Time { return frozen } // no refill during the test
 	const ip = "203.0.113.9"
 	old := basicHeader("alice", "alice-pw")
 	require.Equal(t, http.StatusOK, serve(h, ip, old), "alice's password passes and is known from this address")

@@ -70,7 +70,7 @@ func (h *ChromaAuth) authenticateCert(r *http.Request, creds *providers.Credenti
 		return id, "", true
 	}
 	if h.limiter != nil {
-		h.limiter.fail(authz.ClientKey(clientIP(r)), h.limiter.clock(), nil)
+		h.limiter.Fail(authz.ClientKey(clientIP(r)), h.limiter.Clock(), nil)
 	}
 	if errors.Is(err, providers.ErrCertAmbiguous) {
 		return nil, reasonCertAmbiguous, true

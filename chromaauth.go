@@ -21,6 +21,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/limiter"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
@@ -179,7 +180,7 @@ type ChromaAuth struct {
 	listings    *authz.ListingCache
 	resolver    *authz.Resolver
 	namer       *authz.Namer // names the audit's collections by id
-	limiter     *failureLimiter
+	limiter     *limiter.Limiter
 	stopWatch   func()
 	logger      *zap.Logger
 	jwt         *jwtauth.Verifier // nil unless JWT is set
@@ -236,7 +237,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	if perMinute == 0 {
 		perMinute = DefaultFailuresPerMinute
 	}
-	h.limiter = newFailureLimiter(perMinute)
+	h.limiter = limiter.New(perMinute)
 	h.provisionQuota()
 	if err := h.provisionJWT(); err != nil {
 		return err

@@ -8,6 +8,10 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
+// DefaultFailuresPerMinute is how many failed credential checks a client
+// address may make a minute before it is answered 429.
+const DefaultFailuresPerMinute = 60
+
 // bcryptQueueTimeout is how long a Basic check waits for a bcrypt slot
 // before it is answered 503 (a variable so that tests can shorten it).
 var bcryptQueueTimeout = providers.DefaultBcryptQueueTimeout

@@ -180,7 +180,7 @@ func BenchmarkCachedUnderFlood(b *testing.B) {
 func TestFloodIsBoundedAndValidUsersPass(t *testing.T) {
 	h := floodHandler(t, 10, bcrypt.MinCost) // cheap: -race slows bcrypt a lot
 	frozen := time.Unix(1_000_000, 0)
-	h.limiter.now = func() time.Time { return frozen } // no refill: the bound is exact
+	h.limiter.Now = func() time.Time { return frozen } // no refill: the bound is exact
 	good := basicHeader("bob", "bob-pw")
 	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1", good))
 	require.Equal(t, http.StatusOK, serve(h, "203.0.113.7", good), "bob, from the address the flood will come from")

@@ -1,4 +1,6 @@
-package chromaauth
+// Package limiter is the gateway's failure limiter: it stops a client
+// address from guessing credentials (see Limiter).
+package limiter
 
 import (
 	"crypto/rand"
@@ -9,10 +11,6 @@ import (
 	"sync"
 	"time"
 )
-
-// DefaultFailuresPerMinute is how many failed credential checks a client
-// address may make a minute before it is answered 429.
-const DefaultFailuresPerMinute = 60
 
 const (
 	// maxTrackedClients bounds the addresses the limiter remembers, under a
@@ -25,7 +23,7 @@ const (
 	limiterShards     = 1 << limiterShardBits
 )
 
-// failureLimiter stops a client address from guessing credentials.
+// Limiter stops a client address from guessing credentials.
 //
 // Each address has a bucket of perMinute tries that refills at perMinute a
 // minute. A credential the address has not used with success before takes
@@ -48,13 +46,14 @@ const (
 // whose last success predates the attacker's first failure would then be
 // locked out for as long as the attack lasts. Remembering costs one write
 // per new (address, credential) pair; after that, a valid request is one
-// digest and one read-locked lookup, with no allocation.
-type failureLimiter struct {
+// Digest and one read-locked lookup, with no allocation.
+type Limiter struct {
 	perMinute float64
-	secret    [32]byte         // keys the credential digests; never leaves the process
-	mult      uint64           // random, odd: spreads addresses over the shards
-	now       func() time.Time // time.Now; tests stop the clock
-	shards    [limiterShards]limiterShard
+	secret    [32]byte // keys the credential digests; never leaves the process
+	mult      uint64   // random, odd: spreads addresses over the shards
+	// Now is the limiter's clock: time.Now; tests stop it.
+	Now    func() time.Time
+	shards [limiterShards]limiterShard
 }
 
 type limiterShard struct {
@@ -66,19 +65,29 @@ type limiterShard struct {
 type client struct {
 	tokens float64 // tries left; the bucket is full when the client is new
 	last   time.Time
-	known  []credDigest // credentials that succeeded from here, oldest first
-	next   int          // the entry to replace once known is full
+	known  []Digest // credentials that succeeded from here, oldest first
+	next   int      // the entry to replace once known is full
 }
 
-// credDigest names a credential without holding it: the first 128 bits of
+// Digest names a credential without holding it: the first 128 bits of
 // SHA-256(secret || kind || credential).
-type credDigest [16]byte
+type Digest [16]byte
 
-func newFailureLimiter(perMinute int) *failureLimiter {
+// Credential is what a request presents: Basic user and password, or a
+// token.
+type Credential struct {
+	Basic      bool
+	User, Pass string
+	Token      string
+}
+
+// New is a limiter of perMinute tries a minute per address; nil (no
+// limit: every method passes) when perMinute is not positive.
+func New(perMinute int) *Limiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	l := &failureLimiter{perMinute: float64(perMinute), now: time.Now}
+	l := &Limiter{perMinute: float64(perMinute), Now: time.Now}
 	var m [8]byte
 	if _, err := rand.Read(l.secret[:]); err != nil {
 		panic("chroma_auth: no randomness for the limiter key: " + err.Error())
@@ -93,51 +102,51 @@ func newFailureLimiter(perMinute int) *failureLimiter {
 	return l
 }
 
-// clock is the limiter's time.
-func (l *failureLimiter) clock() time.Time {
+// Clock is the limiter's time.
+func (l *Limiter) Clock() time.Time {
 	if l == nil {
 		return time.Time{}
 	}
-	return l.now()
+	return l.Now()
 }
 
 // digestStack is the credential length digested without allocating.
 const digestStack = 1024
 
-// digest is the keyed digest of c. The secret keeps anyone outside the
+// Digest is the keyed digest of c. The secret keeps anyone outside the
 // process from computing one; 128 bits keep a chance collision out of
 // reach. A user name holds no ':', so user ":" password is unambiguous.
 // A fixed-length secret prefix, rather than HMAC's two passes, suffices:
 // digests never leave the process and are only compared for equality, so
 // length extension gives nobody anything, and it is one SHA-256 block for
 // the usual credential.
-func (l *failureLimiter) digest(c credential) credDigest {
+func (l *Limiter) Digest(c Credential) Digest {
 	var buf [32 + 1 + digestStack]byte
 	n := copy(buf[:], l.secret[:])
 	var sum [sha256.Size]byte
-	if c.basic {
+	if c.Basic {
 		buf[n] = 'b'
 		n++
-		if len(c.user)+1+len(c.pass) <= digestStack {
-			n += copy(buf[n:], c.user)
+		if len(c.User)+1+len(c.Pass) <= digestStack {
+			n += copy(buf[n:], c.User)
 			buf[n] = ':'
 			n++
-			n += copy(buf[n:], c.pass)
+			n += copy(buf[n:], c.Pass)
 			sum = sha256.Sum256(buf[:n])
 		} else {
-			sum = sha256.Sum256(append(append(append(buf[:n:n], c.user...), ':'), c.pass...))
+			sum = sha256.Sum256(append(append(append(buf[:n:n], c.User...), ':'), c.Pass...))
 		}
 	} else {
 		buf[n] = 't'
 		n++
-		if len(c.token) <= digestStack {
-			n += copy(buf[n:], c.token)
+		if len(c.Token) <= digestStack {
+			n += copy(buf[n:], c.Token)
 			sum = sha256.Sum256(buf[:n])
 		} else {
-			sum = sha256.Sum256(append(buf[:n:n], c.token...))
+			sum = sha256.Sum256(append(buf[:n:n], c.Token...))
 		}
 	}
-	var d credDigest
+	var d Digest
 	copy(d[:], sum[:])
 	return d
 }
@@ -145,16 +154,16 @@ func (l *failureLimiter) digest(c credential) credDigest {
 // shard is where a's entry lives: a multiplicative hash of the address
 // with a secret multiplier, so nobody outside can aim at one shard (the
 // map inside hashes the address again, with the runtime's own seed).
-func (l *failureLimiter) shard(a netip.Addr) *limiterShard {
+func (l *Limiter) shard(a netip.Addr) *limiterShard {
 	b := a.As16()
 	x := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])
 	return &l.shards[(x*l.mult)>>(64-limiterShardBits)]
 }
 
-// knows reports whether credential d succeeded from a before. This is the
+// Knows reports whether credential d succeeded from a before. This is the
 // whole cost of the limiter for a client using its credential again: a
 // read lock and a short scan.
-func (l *failureLimiter) knows(a netip.Addr, d credDigest) bool {
+func (l *Limiter) Knows(a netip.Addr, d Digest) bool {
 	if l == nil {
 		return true
 	}
@@ -171,10 +180,10 @@ func (l *failureLimiter) knows(a netip.Addr, d credDigest) bool {
 	return false
 }
 
-// reserve takes one try from a's bucket before a credential a has not
+// Reserve takes one try from a's bucket before a credential a has not
 // used with success is checked. When none is left it returns false and how
 // long until one is.
-func (l *failureLimiter) reserve(a netip.Addr, now time.Time) (time.Duration, bool) {
+func (l *Limiter) Reserve(a netip.Addr, now time.Time) (time.Duration, bool) {
 	if l == nil {
 		return 0, true
 	}
@@ -190,9 +199,9 @@ func (l *failureLimiter) reserve(a netip.Addr, now time.Time) (time.Duration, bo
 	return 0, true
 }
 
-// succeeded gives back the try reserved for credential d, which turned out
+// Succeeded gives back the try reserved for credential d, which turned out
 // valid, and remembers d as used with success from a.
-func (l *failureLimiter) succeeded(a netip.Addr, d credDigest) {
+func (l *Limiter) Succeeded(a netip.Addr, d Digest) {
 	if l == nil {
 		return
 	}
@@ -217,9 +226,9 @@ func (l *failureLimiter) succeeded(a netip.Addr, d credDigest) {
 	c.next = (c.next + 1) % maxKnownPerClient
 }
 
-// release gives back a reserved try whose check had no outcome (no bcrypt
+// Release gives back a reserved try whose check had no outcome (no bcrypt
 // slot, or the client went away).
-func (l *failureLimiter) release(a netip.Addr) {
+func (l *Limiter) Release(a netip.Addr) {
 	if l == nil {
 		return
 	}
@@ -231,11 +240,11 @@ func (l *failureLimiter) release(a netip.Addr) {
 	}
 }
 
-// fail records a failure that took no reserved try: a malformed or
+// Fail records a failure that took no reserved try: a malformed or
 // ambiguous credential, or a credential a knew that no longer passes,
 // which is then forgotten (so a blocked address cannot make the gateway
 // run bcrypt for an old password).
-func (l *failureLimiter) fail(a netip.Addr, now time.Time, forget *credDigest) {
+func (l *Limiter) Fail(a netip.Addr, now time.Time, forget *Digest) {
 	if l == nil {
 		return
 	}
@@ -259,7 +268,7 @@ func (l *failureLimiter) fail(a netip.Addr, now time.Time, forget *credDigest) {
 
 // clientLocked finds or adds a's entry, making room first when the shard
 // is full.
-func (l *failureLimiter) clientLocked(s *limiterShard, a netip.Addr, now time.Time) *client {
+func (l *Limiter) clientLocked(s *limiterShard, a netip.Addr, now time.Time) *client {
 	c := s.clients[a]
 	if c == nil {
 		if len(s.clients) >= maxTrackedClients/limiterShards {
@@ -271,7 +280,7 @@ func (l *failureLimiter) clientLocked(s *limiterShard, a netip.Addr, now time.Ti
 	return c
 }
 
-func (l *failureLimiter) refill(c *client, now time.Time) {
+func (l *Limiter) refill(c *client, now time.Time) {
 	if el := now.Sub(c.last); el > 0 {
 		c.tokens = math.Min(l.perMinute, c.tokens+el.Minutes()*l.perMinute)
 		c.last = now
@@ -284,7 +293,7 @@ func (l *failureLimiter) refill(c *client, now time.Time) {
 // matters more than remembering every one), and only then, if the shard is
 // still crowded, addresses at random, down to half. The credentials users
 // used with success go last.
-func (l *failureLimiter) sweepLocked(s *limiterShard, now time.Time) {
+func (l *Limiter) sweepLocked(s *limiterShard, now time.Time) {
 	const keep = maxTrackedClients / limiterShards * 3 / 4
 	for k, c := range s.clients {
 		l.refill(c, now)
@@ -310,8 +319,8 @@ func (l *failureLimiter) sweepLocked(s *limiterShard, now time.Time) {
 	}
 }
 
-// size is the number of tracked addresses.
-func (l *failureLimiter) size() int {
+// Size is the number of tracked addresses.
+func (l *Limiter) Size() int {
 	if l == nil {
 		return 0
 	}
