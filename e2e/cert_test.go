@@ -190,6 +190,20 @@ func TestClientCertificates(t *testing.T) {
 		assert.True(t, allowed && forbidden && unclaimed, "allowed %v, forbidden %v, unclaimed %v", allowed, forbidden, unclaimed)
 	})
 
+	t.Run("explain --user decides as a certificate user", func(t *testing.T) {
+		config := filepath.Join(filepath.Dir(cg.users), "Caddyfile")
+		explain := func(path string) (string, error) {
+			out, err := exec.Command(suite.gatewayBin, "chroma-auth", "explain", "--config", config, "--user", "indexer", "GET", path).CombinedOutput()
+			return string(out), err
+		}
+		out, err := explain(docs)
+		require.NoError(t, err, out)
+		assert.Contains(t, out, "caller: indexer (cert), configured at "+cg.users+":")
+		out, err = explain("/api/v2/tenants/" + tenant + "/databases/prod/collections/secret")
+		require.Error(t, err, out)
+		assert.Contains(t, out, "decision: refused (403)")
+	})
+
 	t.Run("an unknown matcher fails the load and a reload, naming it", func(t *testing.T) {
 		bad := strings.Replace(p.usersYAML(tenant, token, ""), `certs: ["CN=ops"]`, `certs: ["CN=ops", "OU=platform"]`, 1)
 		want := `user \"ops\": certs[1]: unknown matcher \"OU\"` // in a JSON log line

@@ -171,6 +171,17 @@ func (c *Credentials) CertIdentity(leaf *x509.Certificate) (*Identity, error) {
 	return c.certs.lookup(leaf)
 }
 
+// certUser is the identity of user when the users file gives it certs:,
+// nil otherwise (for UserIdentity: explain --user of a certificate user).
+func (c *Credentials) certUser(user string) *Identity {
+	for _, id := range c.certs {
+		if id.User == user {
+			return id // every matcher of a user holds the same identity
+		}
+	}
+	return nil
+}
+
 // NumCertUsers is the number of users with certs.
 func (c *Credentials) NumCertUsers() int { return c.certUsers }
 

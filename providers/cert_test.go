@@ -119,6 +119,24 @@ func TestCertOnlyUsersFileNeedsClientCert(t *testing.T) {
 	require.Equal(t, 1, c.NumCertUsers())
 }
 
+// explain --user finds a user the users file knows by its certs: only,
+// with provider cert; a token user stays a token user.
+func TestUserIdentityOfCertUser(t *testing.T) {
+	doc := "users:\n  - id: svc\n    tenant: acme\n    certs: [\"CN=svc\", \"DNS=svc.example\"]\n  - id: both\n    tokens: [tok-both]\n    certs: [\"CN=both\"]\n"
+	c, err := Load(Sources{UsersFile: writeFile(t, "u.yaml", doc), ClientCert: true})
+	require.NoError(t, err)
+	id, ok := c.UserIdentity("svc")
+	require.True(t, ok)
+	require.Equal(t, "svc", id.User)
+	require.Equal(t, ProviderCert, id.Provider)
+	require.Equal(t, "acme", id.Tenant)
+	id, ok = c.UserIdentity("both")
+	require.True(t, ok)
+	require.Equal(t, "token", id.Provider)
+	_, ok = c.UserIdentity("nobody")
+	require.False(t, ok)
+}
+
 func TestCertIdentity(t *testing.T) {
 	byFP := leafCert(t, "anything", nil, nil, nil)
 	doc := `users:
