@@ -110,3 +110,15 @@ func TestLookup(t *testing.T) {
 	_, ok = lookup(m, "realm_access.roles", 0)
 	require.True(t, ok)
 }
+
+// {user} in a collections claim is the token's user (issue 23).
+func TestClaimGrantsForUser(t *testing.T) {
+	v := started(t, mappedConfig())
+	id, err := v.Verify(sign(t, testSecret, "HS256", "", claims(map[string]any{
+		"chroma": map[string]any{"tenant": "acme", "databases": "prod", "collections": map[string]string{"{user}-*": "admin"}},
+	})))
+	require.NoError(t, err)
+	require.Equal(t, providers.LevelAdmin, id.Collections.Level("alice-notes"))
+	require.Equal(t, providers.LevelNone, id.Collections.Level("bob-notes"))
+	require.Equal(t, providers.LevelNone, id.Collections.Level("{user}-notes"))
+}
