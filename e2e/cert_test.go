@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -46,7 +47,11 @@ func TestClientCertificates(t *testing.T) {
 	oracle.createCollection("secret", map[string][]float32{"s": {0, 0, 1}})
 	chromaDirectAt(t, tenant, "dev").createCollection("docs", map[string][]float32{"x": {1, 0, 0}})
 	token := "tok-" + randomHex(12)
-	cg := startCertGateway(t, p, "verify_if_given", p.usersYAML(tenant, token, ""),
+	rowsUsers := ""
+	for _, u := range []string{"row-a", "row-b"} {
+		rowsUsers += "  - id: " + u + "\n    tenant: " + tenant + "\n    databases: [prod]\n    rows: {owner: \"{user}\"}\n    certs: [\"CN=" + u + "\"]\n"
+	}
+	cg := startCertGateway(t, p, "verify_if_given", p.usersYAML(tenant, token, rowsUsers),
 		certChromaAuth("\t\tclient_cert\n\t\treload_interval 1s\n\t\tfailures_per_minute off\n"), leafFiles{})
 	docs := "/api/v2/tenants/" + tenant + "/databases/prod/collections/docs"
 
@@ -110,6 +115,29 @@ func TestClientCertificates(t *testing.T) {
 		_, err = certGoClient(t, cg.gateway, p.mailer, tenant, "prod").GetCollection(t.Context(), "secret",
 			chroma.WithEmbeddingFunctionGet(noModelEF()))
 		require.NoError(t, err)
+	})
+
+	t.Run("rows hold for certificate users", func(t *testing.T) {
+		sharedID := oracle.createCollection("shared", map[string][]float32{})
+		base := "/api/v2/tenants/" + tenant + "/databases/prod/collections/" + sharedID
+		rowA := certGW(t, cg.gateway, p.ca.issue(t, leafSpec{name: "row-a", cn: "row-a"}))
+		rowB := certGW(t, cg.gateway, p.ca.issue(t, leafSpec{name: "row-b", cn: "row-b"}))
+		for c, id := range map[*gwClient]string{rowA: "a1", rowB: "b1"} {
+			a := c.do("POST", base+"/add", "", `{"ids":["`+id+`"],"embeddings":[[1,0,0]]}`)
+			require.Equal(t, http.StatusCreated, a.status, a.String())
+		}
+		var got struct {
+			IDs       []string         `json:"ids"`
+			Metadatas []map[string]any `json:"metadatas"`
+		}
+		a := rowA.do("POST", base+"/get", "", `{"include":["metadatas"]}`)
+		require.Equal(t, http.StatusOK, a.status, a.String())
+		require.NoError(t, json.Unmarshal(a.body, &got), a.String())
+		assert.Equal(t, []string{"a1"}, got.IDs, "row-a sees its own records only")
+		assert.Equal(t, []map[string]any{{"owner": "row-a"}}, got.Metadatas, "stamped with its user")
+		a = rowB.do("GET", base+"/count", "", "")
+		assert.Equal(t, "1", strings.TrimSpace(string(a.body)), a.String())
+		assert.Equal(t, []string{"a1", "b1"}, oracle.ids(sharedID))
 	})
 
 	t.Run("another CA's, an expired and an unclaimed certificate never get 200", func(t *testing.T) {
