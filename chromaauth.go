@@ -159,6 +159,10 @@ type ChromaAuth struct {
 	// max_results, max_where (see QuotaConfig).
 	Limits *QuotaConfig `json:"limits,omitempty"`
 
+	// A Redis in which every gateway naming it counts the failure
+	// limiter and the quotas (see SharedState).
+	SharedState *SharedState `json:"shared_state,omitempty"`
+
 	// JSON Web Tokens from an identity provider (OpenID Connect) or
 	// self-issued, in the token header; see JWTConfig.
 	JWT *JWTConfig `json:"jwt,omitempty"`
@@ -186,6 +190,7 @@ type ChromaAuth struct {
 	jwt         *jwtauth.Verifier // nil unless JWT is set
 	auditLog    *zap.Logger       // nil when the audit is off
 	quota       *quotaState
+	sharedKey   string // the shared store this handler holds ("" for none)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -242,6 +247,9 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	if err := h.provisionJWT(); err != nil {
 		return err
 	}
+	if err := h.provisionShared(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
 	h.logger.Info("credentials loaded",
 		zap.Int("basic_users", pol.creds.NumUsers()),
 		zap.Int("tokens", pol.creds.NumTokens()),
@@ -265,6 +273,7 @@ func (h *ChromaAuth) Cleanup() error {
 		h.stopWatch()
 	}
 	h.cleanupJWT()
+	h.cleanupShared()
 	if h.auth != nil {
 		trackAuthenticator(h.auth, false)
 	}
@@ -318,6 +327,9 @@ func (h *ChromaAuth) Validate() error {
 	}
 	if h.ClientCert != nil && h.UsersFile == "" {
 		return fmt.Errorf("chroma_auth: client_cert needs a users_file whose users list their certs:")
+	}
+	if err := h.validateShared(); err != nil {
+		return err
 	}
 	if !validUnlisted(h.UnlistedUsers) {
 		return fmt.Errorf("chroma_auth: unlisted_users %q: want all or deny", h.UnlistedUsers)

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
-// unmarshalQuotaOption reads `limits { ... }`;
+// unmarshalQuotaOption reads `limits { ... }` and `shared_state <url> [{
+// timeout <duration> }]`;
 // handled is false for any other option.
 //
 //	limits {
@@ -32,6 +34,15 @@ func (m *ChromaAuth) unmarshalQuotaOption(a optionArgs) (handled bool, err error
 		}
 		m.Limits = new(QuotaConfig)
 		return true, unmarshalLimits(a.d, m.Limits)
+	case "shared_state":
+		if m.SharedState != nil {
+			return true, a.d.Err("chroma_auth: shared_state given twice")
+		}
+		if len(a.args) != 1 {
+			return true, a.d.Err("chroma_auth: shared_state takes one URL (redis://host:port/db or rediss://…), then an optional block { timeout <duration> }")
+		}
+		m.SharedState = &SharedState{URL: a.args[0]}
+		return true, unmarshalShared(a.d, m.SharedState)
 	}
 	return false, nil
 }
@@ -88,6 +99,28 @@ func (h *ChromaAuth) validateQuota() error {
 	if h.Limits != nil {
 		if err := h.Limits.Validate(); err != nil {
 			return fmt.Errorf("chroma_auth: %w", err)
+		}
+	}
+	return nil
+}
+
+func unmarshalShared(d *caddyfile.Dispenser, c *SharedState) error {
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "timeout":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			t, err := caddy.ParseDuration(d.Val())
+			if err != nil || t <= 0 {
+				return d.Errf("chroma_auth: shared_state: timeout %q: want a duration above 0 (100ms)", d.Val())
+			}
+			c.Timeout = caddy.Duration(t)
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		default:
+			return d.Errf("chroma_auth: shared_state: unknown option %q (want timeout)", d.Val())
 		}
 	}
 	return nil

@@ -54,6 +54,9 @@ type Limiter struct {
 	// Now is the limiter's clock: time.Now; tests stop it.
 	Now    func() time.Time
 	shards [limiterShards]limiterShard
+	// Shared counts the tries across gateways (shared_state); nil: in
+	// this process only.
+	Shared Shared
 }
 
 type limiterShard struct {
@@ -187,6 +190,9 @@ func (l *Limiter) Reserve(a netip.Addr, now time.Time) (time.Duration, bool) {
 	if l == nil {
 		return 0, true
 	}
+	if wait, ok, handled := l.reserveShared(a, now); handled {
+		return wait, ok
+	}
 	s := l.shard(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -212,7 +218,9 @@ func (l *Limiter) Succeeded(a netip.Addr, d Digest) {
 	if c == nil {
 		return // swept meanwhile: nothing to give back
 	}
-	c.tokens = math.Min(l.perMinute, c.tokens+1)
+	if !l.giveShared(a) {
+		c.tokens = math.Min(l.perMinute, c.tokens+1)
+	}
 	for i := range c.known {
 		if c.known[i] == d {
 			return
@@ -235,7 +243,7 @@ func (l *Limiter) Release(a netip.Addr) {
 	s := l.shard(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.clients[a]; c != nil {
+	if c := s.clients[a]; c != nil && !l.giveShared(a) {
 		c.tokens = math.Min(l.perMinute, c.tokens+1)
 	}
 }
@@ -253,7 +261,9 @@ func (l *Limiter) Fail(a netip.Addr, now time.Time, forget *Digest) {
 	defer s.mu.Unlock()
 	c := l.clientLocked(s, a, now)
 	l.refill(c, now)
-	c.tokens = math.Max(0, c.tokens-1)
+	if !l.spendShared(a) {
+		c.tokens = math.Max(0, c.tokens-1)
+	}
 	if forget == nil {
 		return
 	}
