@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
@@ -43,7 +44,7 @@ func TestQuotaRefusalsRecorded(t *testing.T) {
 
 	assert.Equal(t, http.StatusBadRequest, serve("POST", `{"ids":["a","b"],"embeddings":[[1],[2]]}`))
 	d, status := lastDecision()
-	assert.Equal(t, decisionQuota, d)
+	assert.Equal(t, audit.DecisionQuota, d)
 	assert.EqualValues(t, 400, status)
 	assert.Equal(t, size0+1, denied(reasonQuotaSize))
 	assert.Equal(t, exceeded0+1, result(resultQuota))
@@ -51,7 +52,7 @@ func TestQuotaRefusalsRecorded(t *testing.T) {
 	// the refused add spent the burst of 1 (a size is checked after the rate)
 	assert.Equal(t, http.StatusTooManyRequests, serve("POST", `{"ids":["a"],"embeddings":[[1]]}`))
 	d, status = lastDecision()
-	assert.Equal(t, decisionRateLimited, d)
+	assert.Equal(t, audit.DecisionRateLimited, d)
 	assert.EqualValues(t, 429, status)
 	assert.Equal(t, rate0+1, denied(reasonQuotaRate))
 	assert.Equal(t, limited0+1, result(resultRateLimited))
