@@ -14,6 +14,10 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
+// rowsWriters keeps the 64 KiB writers between a rewrite and the pipe to
+// the upstream, one per rewrite in flight.
+var rowsWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
 // rowLocks serialize the check-then-write of row-filtered writes per
 // collection, across every handler instance of the process (a config
 // reload does not open a gap).
@@ -95,11 +99,14 @@ func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next
 	state := &rewriteState{}
 	res := make(chan error, 1)
 	go func() {
-		bw := bufio.NewWriterSize(pw, 64<<10)
+		bw := rowsWriters.Get().(*bufio.Writer)
+		bw.Reset(pw)
 		err := rows.Rewrite(bw, src, op, f, check)
 		if err == nil {
 			err = bw.Flush()
 		}
+		bw.Reset(nil)
+		rowsWriters.Put(bw)
 		state.set(err)
 		if err != nil {
 			pw.CloseWithError(err)

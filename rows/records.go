@@ -179,6 +179,7 @@ func operation(s *scanner, f *Filter, check IDCheck) error {
 	}
 	var out bytes.Buffer
 	sub := newScanner(bytes.NewReader(v), &out)
+	defer sub.release()
 	sawOp := 0
 	err = members(sub, func(k string) error {
 		switch k {

@@ -44,6 +44,7 @@ type IDCheck func(ids []string) error
 // framing says so: the caller must abort, not end, the upstream body.
 func Rewrite(dst io.Writer, src io.Reader, op Op, f *Filter, check IDCheck) error {
 	s := newScanner(src, dst)
+	defer s.release()
 	if err := rewriteBody(s, op, f, check); err != nil {
 		return err
 	}

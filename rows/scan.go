@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ErrBadBody: the body is not the JSON the route takes. The gateway
@@ -33,6 +34,7 @@ type scanner struct {
 	r       io.Reader
 	w       io.Writer
 	buf     []byte
+	pooled  *[]byte
 	pos, n  int
 	start   int
 	out     bool
@@ -43,8 +45,22 @@ type scanner struct {
 	depth   int
 }
 
+// bufPool keeps the scanners' 64 KiB read buffers: a rewrite per request
+// would otherwise allocate (and clear) one every time.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 func newScanner(r io.Reader, w io.Writer) *scanner {
-	return &scanner{r: r, w: w, buf: make([]byte, 64<<10), out: true}
+	bp := bufPool.Get().(*[]byte)
+	return &scanner{r: r, w: w, buf: *bp, pooled: bp, out: true}
+}
+
+// release hands the read buffer back; the scanner is done. Nothing keeps
+// a slice of it: hand gives w (which copies) and the capture copies.
+func (s *scanner) release() {
+	if s.pooled != nil {
+		bufPool.Put(s.pooled)
+		s.pooled, s.buf = nil, nil
+	}
 }
 
 // hand passes the consumed bytes on.
@@ -243,16 +259,22 @@ func (s *scanner) numberRun() (byte, error) {
 	var last byte
 	for s.more() {
 		b := s.buf[s.pos:s.n]
-		for i, c := range b {
-			if !runByte[c] {
-				s.pos += i
-				return last, nil
-			}
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+		i := 0
+		for i < len(b) && runByte[b[i]] {
+			i++
+		}
+		// the last byte of the run that is not white space, looked for
+		// once per buffer rather than at every byte
+		for j := i - 1; j >= 0; j-- {
+			if c := b[j]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 				last = c
+				break
 			}
 		}
-		s.pos = s.n
+		s.pos += i
+		if i < len(b) {
+			return last, nil
+		}
 	}
 	return last, s.fail("unexpected end of body")
 }
