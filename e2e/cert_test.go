@@ -38,6 +38,7 @@ func certGoClient(t *testing.T, g *gateway, f leafFiles, tenant, database string
 type certEnv struct {
 	p                    *certPKI
 	tenant, other, token string
+	key, jwt             string // an API key and a JWT of token-user
 	oracle               *direct
 	cg                   *certGateway
 	docs                 string // the docs collection's path by name
@@ -58,10 +59,29 @@ func newCertEnv(t *testing.T) *certEnv {
 	for _, u := range []string{"row-a", "row-b"} {
 		rowsUsers += "  - id: " + u + "\n    tenant: " + tenant + "\n    databases: [prod]\n    rows: {owner: \"{user}\"}\n    certs: [\"CN=" + u + "\"]\n"
 	}
+	// An API key and a self-issued JWT of the token user, beside the certificates.
+	dir := t.TempDir()
+	keys, secret := filepath.Join(dir, "keys.jsonl"), filepath.Join(dir, "jwt.secret")
+	key := createKeyCLI(t, keys, "--user", "token-user", "--tenant", tenant, "--databases", "prod")
+	require.NoError(t, os.WriteFile(secret, []byte(randomHex(32)), 0o600))
+	jwt := mintCertJWT(t, secret, tenant)
 	cg := startCertGateway(t, p, "verify_if_given", p.usersYAML(tenant, token, rowsUsers),
-		certChromaAuth("\t\tclient_cert\n\t\treload_interval 1s\n\t\tfailures_per_minute off\n"), leafFiles{})
+		certChromaAuth("\t\tclient_cert\n\t\treload_interval 1s\n\t\tfailures_per_minute off\n\t\tkeys_file "+keys+
+			"\n\t\tjwt {\n\t\t\tsecret_file "+secret+"\n\t\t\tissuer certs-e2e\n\t\t\taudience urn:chroma:certs-e2e\n"+
+			"\t\t\ttenant_claim chroma.tenant\n\t\t\tdatabases_claim chroma.databases\n\t\t}\n"), leafFiles{})
 	docs := "/api/v2/tenants/" + tenant + "/databases/prod/collections/docs"
-	return &certEnv{p: p, tenant: tenant, other: other, token: token, oracle: oracle, cg: cg, docs: docs}
+	return &certEnv{p: p, tenant: tenant, other: other, token: token, key: key, jwt: jwt, oracle: oracle, cg: cg, docs: docs}
+}
+
+// mintCertJWT is a JWT of token-user in tenant/prod from the binary's
+// `caddy chroma-auth jwt`, signed with the secret in secretFile.
+func mintCertJWT(t *testing.T, secretFile, tenant string) string {
+	t.Helper()
+	out, err := exec.Command(suite.gatewayBin, "chroma-auth", "jwt", "--secret-file", secretFile, "--subject", "token-user",
+		"--issuer", "certs-e2e", "--audience", "urn:chroma:certs-e2e", "--tenant", tenant, "--database", "prod",
+		"--lifetime", "1h").Output()
+	require.NoError(t, err, "chroma-auth jwt: %s", stderrOf(err))
+	return strings.TrimSpace(string(out))
 }
 
 // TestClientCertificates is issue 25 through the real binary in front of
@@ -74,7 +94,7 @@ func TestClientCertificates(t *testing.T) {
 	t.Run("chroma-go presents a certificate; scope and grants hold", e.goClient)
 	t.Run("rows hold for certificate users", e.rows)
 	t.Run("another CA's, an expired and an unclaimed certificate never get 200", e.refused)
-	t.Run("Basic and tokens keep working beside certificates", e.beside)
+	t.Run("Basic, tokens, API keys and JWTs keep working beside certificates", e.beside)
 	t.Run("the audit names the user and provider cert", e.audit)
 	t.Run("explain --user decides as a certificate user", e.explain)
 	t.Run("an unknown matcher fails the load and a reload, naming it", e.badMatcher)
@@ -207,7 +227,7 @@ func (e *certEnv) refused(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a", "b", "c"}, oracle.ids(docsID), "nothing reached Chroma")
 }
 
-// beside: Basic and tokens keep working beside certificates.
+// beside: Basic, tokens, API keys and JWTs keep working beside certificates.
 func (e *certEnv) beside(t *testing.T) {
 	p, token, cg, docs := e.p, e.token, e.cg, e.docs
 	basic := credential{kind: credBasic, user: suite.creds.user, password: suite.creds.password}
@@ -216,15 +236,18 @@ func (e *certEnv) beside(t *testing.T) {
 	assert.Equal(t, "200", status, out)
 	assert.Equal(t, suite.creds.user, headerOf(out, "X-Auth-User"))
 	assert.Equal(t, "basic", headerOf(out, "X-Auth-Provider"))
-	a := certGW(t, cg.gateway, leafFiles{}).do("GET", docs, token, "")
-	assert.Equal(t, http.StatusOK, a.status, a.String())
-	assert.Equal(t, "token-user", a.header.Get("X-Auth-User"))
+	for provider, cred := range map[string]string{"token": token, "key": e.key, "jwt": e.jwt} {
+		a := certGW(t, cg.gateway, leafFiles{}).do("GET", docs, cred, "")
+		assert.Equal(t, http.StatusOK, a.status, "%s: %s", provider, a)
+		assert.Equal(t, "token-user", a.header.Get("X-Auth-User"), provider)
+		assert.Equal(t, provider, a.header.Get("X-Auth-Provider"))
+	}
 	wrong := credential{kind: credBasic, user: suite.creds.user, password: "wrong"}
 	status, out, err = curlCert(t, cg.gateway, leafFiles{}, "GET", docs, "", wrong.curlArgs()...)
 	require.NoError(t, err)
 	assert.Equal(t, "401", status, out)
 	// A certificate and a credential header: which identity is meant?
-	a = certGW(t, cg.gateway, p.indexer).do("GET", docs, token, "")
+	a := certGW(t, cg.gateway, p.indexer).do("GET", docs, token, "")
 	assert.Equal(t, http.StatusUnauthorized, a.status, a.String())
 }
 
