@@ -1,25 +1,30 @@
 // Command mutants is a small mutation tester: for each Go file given, it
 // makes one mutant per comparison or logical operator (flipped: == to !=,
-// < to >=, && to ||, ...), runs the file's package tests against it with
-// `go test -overlay` (the source tree is never written), and reports
-// which mutants no test kills. Not part of `make test`: run `make mutants`.
+// < to >=, && to ||, ...) and per logical not (dropped), runs the file's
+// package tests against it with `go test -overlay` (the source tree is
+// never written), and reports which mutants no test kills. Not part of
+// `make test`: run `make mutants`.
 //
-//	go run ./scripts/mutants -timeout 2m authz/rbac.go providers/least.go > mutants/REPORT.md
+// An argument is a file, or file=regexp to run only the tests the regexp
+// names (for a package whose whole suite is too slow to run per mutant).
+// -budget bounds the whole run: the mutants it leaves are listed as not
+// run.
+//
+//	go run ./scripts/mutants -budget 30m authz/rbac.go 'authenticate.go=Limiter|JWT' > mutants/REPORT.md
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"go/ast"
 	"go/parser"
-	"go/printer"
 	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -31,66 +36,136 @@ var flips = map[token.Token]token.Token{
 	token.LAND: token.LOR, token.LOR: token.LAND,
 }
 
+// mutant is one change of a file: the bytes [off, off+n) become repl.
+type mutant struct {
+	off, n int
+	repl   string
+	line   int
+	what   string
+}
+
+type result struct {
+	file, where, code string
+	outcome           string // killed, survived, not run
+}
+
 func main() {
-	timeout := flag.Duration("timeout", 2*time.Minute, "per-mutant test timeout")
+	timeout := flag.Duration("timeout", 3*time.Minute, "per-mutant test timeout (a mutant that hangs the tests counts as killed)")
+	budget := flag.Duration("budget", 0, "bound on the whole run; 0: none")
 	flag.Parse()
 	tmp, err := os.MkdirTemp("", "mutants")
 	if err != nil {
 		fail(err)
 	}
 	defer os.RemoveAll(tmp)
-	total, killed := 0, 0
-	var survivors []string
-	for _, file := range flag.Args() {
-		abs, _ := filepath.Abs(file)
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, abs, nil, parser.ParseComments)
+	start := time.Now()
+	var results []result
+	for _, arg := range flag.Args() {
+		file, run, _ := strings.Cut(arg, "=")
+		abs, err := filepath.Abs(file)
 		if err != nil {
 			fail(err)
 		}
-		var sites []*ast.BinaryExpr
-		ast.Inspect(f, func(n ast.Node) bool {
-			if b, ok := n.(*ast.BinaryExpr); ok {
-				if _, ok := flips[b.Op]; ok {
-					sites = append(sites, b)
-				}
+		src, err := os.ReadFile(abs)
+		if err != nil {
+			fail(err)
+		}
+		ms, err := sites(abs, src)
+		if err != nil {
+			fail(err)
+		}
+		lines := strings.Split(string(src), "\n")
+		for i, m := range ms {
+			r := result{file: file, where: fmt.Sprintf("%s:%d: %s", file, m.line, m.what), code: strings.TrimSpace(lines[m.line-1])}
+			if *budget > 0 && time.Since(start) > *budget {
+				r.outcome = "not run"
+				results = append(results, r)
+				continue
 			}
-			return true
-		})
-		for i, b := range sites {
-			orig := b.Op
-			b.Op = flips[orig]
-			var buf bytes.Buffer
-			if err := printer.Fprint(&buf, fset, f); err != nil {
-				fail(err)
+			mutated := string(src[:m.off]) + m.repl + string(src[m.off+m.n:])
+			r.outcome = runMutant(tmp, abs, file, run, mutated, *timeout)
+			if r.outcome != "" {
+				results = append(results, r)
 			}
-			b.Op = orig
-			mutant := filepath.Join(tmp, fmt.Sprintf("m%d.go", i))
-			overlay := filepath.Join(tmp, "overlay.json")
-			_ = os.WriteFile(mutant, buf.Bytes(), 0o600)
-			ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{abs: mutant}})
-			_ = os.WriteFile(overlay, ov, 0o600)
-			ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-			cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-overlay", overlay, "./"+filepath.Dir(file))
-			out, err := cmd.CombinedOutput()
-			cancel()
-			total++
-			where := fmt.Sprintf("%s:%d: %s → %s", file, fset.Position(b.OpPos).Line, orig, flips[orig])
-			switch {
-			case err != nil && !strings.Contains(string(out), "build failed") && !strings.Contains(string(out), "[setup failed]"):
-				killed++
-			case err != nil:
-				total-- // does not build: not a mutant
-			default:
-				survivors = append(survivors, where)
-			}
-			fmt.Fprintf(os.Stderr, "%d/%d %s\n", i+1, len(sites), where)
+			fmt.Fprintf(os.Stderr, "%d/%d %s %s\n", i+1, len(ms), r.where, r.outcome)
 		}
 	}
-	fmt.Printf("# Mutants\n\n`make mutants` (scripts/mutants): comparison and logical operators flipped, one mutant each, package tests run against it.\n\n")
-	fmt.Printf("Files: %s\n\nScore: %d of %d killed\n\n## Survivors\n\n", strings.Join(flag.Args(), ", "), killed, total)
-	for _, s := range survivors {
-		fmt.Printf("- %s\n", s)
+	report(flag.Args(), results, time.Since(start))
+}
+
+// sites lists the mutants of one file, in source order.
+func sites(abs string, src []byte) ([]mutant, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, abs, src, 0)
+	if err != nil {
+		return nil, err
+	}
+	var ms []mutant
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch e := n.(type) {
+		case *ast.BinaryExpr:
+			if to, ok := flips[e.Op]; ok {
+				p := fset.Position(e.OpPos)
+				ms = append(ms, mutant{off: p.Offset, n: len(e.Op.String()), repl: to.String(), line: p.Line, what: e.Op.String() + " → " + to.String()})
+			}
+		case *ast.UnaryExpr:
+			if e.Op == token.NOT {
+				p := fset.Position(e.OpPos)
+				ms = append(ms, mutant{off: p.Offset, n: 1, repl: " ", line: p.Line, what: "! dropped"})
+			}
+		}
+		return true
+	})
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].off < ms[j].off })
+	return ms, nil
+}
+
+// runMutant runs the package's tests against the mutated file: "killed",
+// "survived", or "" when the mutant does not build (no mutant at all).
+func runMutant(tmp, abs, file, run, mutated string, timeout time.Duration) string {
+	path := filepath.Join(tmp, "mutant.go")
+	overlay := filepath.Join(tmp, "overlay.json")
+	_ = os.WriteFile(path, []byte(mutated), 0o600)
+	ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{abs: path}})
+	_ = os.WriteFile(overlay, ov, 0o600)
+	args := []string{"test", "-count=1", "-failfast", "-overlay", overlay, "-timeout", timeout.String()}
+	if run != "" {
+		args = append(args, "-run", run)
+	}
+	args = append(args, "./"+filepath.Dir(file))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput()
+	switch {
+	case err == nil:
+		return "survived"
+	case strings.Contains(string(out), "build failed") || strings.Contains(string(out), "[setup failed]"):
+		return ""
+	}
+	return "killed"
+}
+
+func report(args []string, results []result, took time.Duration) {
+	count := map[string]int{}
+	for _, r := range results {
+		count[r.outcome]++
+	}
+	fmt.Printf("# Mutants\n\n`make mutants` (scripts/mutants): each comparison and logical operator flipped (`==`/`!=`, `<`/`>=`, `>`/`<=`, `&&`/`||`) and each logical not dropped, one mutant at a time; the file's package tests run against it (`go test -overlay`, nothing written).\n\n")
+	fmt.Printf("Files: %s\n\n", strings.Join(args, ", "))
+	fmt.Printf("Score: %d of %d killed (%d survived, %d not run within the budget); %s\n\n", count["killed"], count["killed"]+count["survived"], count["survived"], count["not run"], took.Round(time.Second))
+	fmt.Printf("## Survivors\n\n")
+	for _, r := range results {
+		if r.outcome == "survived" {
+			fmt.Printf("- %s — `%s`\n", r.where, r.code)
+		}
+	}
+	if count["not run"] > 0 {
+		fmt.Printf("\n## Not run\n\n")
+		for _, r := range results {
+			if r.outcome == "not run" {
+				fmt.Printf("- %s\n", r.where)
+			}
+		}
 	}
 }
 
