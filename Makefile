@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzExtractCredential$$' -fuzztime $(FUZZTIME) ./authz
 	$(GO) test -run '^$$' -fuzz '^FuzzPublicMatch$$' -fuzztime $(FUZZTIME) ./authz
 	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./authz
+	$(GO) test -run '^$$' -fuzz '^FuzzSkeleton$$' -fuzztime $(FUZZTIME) ./authz
 	$(GO) test -run '^$$' -fuzz '^FuzzClientKey$$' -fuzztime $(FUZZTIME) ./authz
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHtpasswd$$' -fuzztime $(FUZZTIME) ./providers
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTokenFile$$' -fuzztime $(FUZZTIME) ./providers

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 )
 
@@ -14,11 +13,11 @@ import (
 // routes whose scope or action is in the body. Other bodies are never read.
 const MaxBodyBytes = 1 << 20
 
-// ErrBodyTooLarge is returned (wrapped) when a body the gateway must read
-// is larger than MaxBodyBytes.
+// ErrBodyTooLarge is returned (wrapped) when the members of a body the
+// decision needs are larger than MaxBodyBytes.
 var ErrBodyTooLarge = errors.New("request body too large to authorize")
 
-// restoredBody gives back the bytes PeekBody read, then the rest of the
+// restoredBody gives back the bytes ReadBody read, then the rest of the
 // original body, and closes the original.
 type restoredBody struct {
 	io.Reader
@@ -26,30 +25,6 @@ type restoredBody struct {
 }
 
 func (b *restoredBody) Close() error { return b.orig.Close() }
-
-// PeekBody reads r's body, up to max bytes, into one buffer and puts the
-// very same bytes back in r.Body (and r.GetBody), so the upstream receives
-// the request unchanged. It is meant to be called once per request, by the
-// handler; nothing else (placeholders, logs) may read the body.
-func PeekBody(r *http.Request, max int64) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	orig := r.Body
-	buf, err := io.ReadAll(io.LimitReader(orig, max+1))
-	if err != nil || int64(len(buf)) > max {
-		r.Body = &restoredBody{Reader: io.MultiReader(bytes.NewReader(buf), orig), orig: orig}
-		if err != nil {
-			return nil, fmt.Errorf("reading request body: %w", err)
-		}
-		return nil, fmt.Errorf("%w (over %d bytes)", ErrBodyTooLarge, max)
-	}
-	r.Body = &restoredBody{Reader: bytes.NewReader(buf), orig: orig}
-	r.GetBody = func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(buf)), nil
-	}
-	return buf, nil
-}
 
 // object reads the top-level members of a JSON object, keeping the last of
 // repeated keys (as the Python server does; the Rust one refuses them). ok

@@ -140,7 +140,7 @@ func ClassifyPath(method string, u *url.URL) Route {
 }
 
 // ApplyBody completes a route whose NeedsBody is set from the request's
-// body (as PeekBody read it). It returns ErrBadBody (wrapped) when the body
+// body (the skeleton ReadBody made of it, or the whole body). It returns ErrBadBody (wrapped) when the body
 // is not what the route needs; the route is then not to be forwarded to a
 // scoped or RBAC caller. For other routes it does nothing.
 func (rt *Route) ApplyBody(body []byte) error {
@@ -153,10 +153,11 @@ func (rt *Route) ApplyBody(body []byte) error {
 }
 
 // Classify classifies r by its path and, when the route needs it, its
-// body, which it reads at most once (at most MaxBodyBytes) and gives back
-// to r unchanged (PeekBody). It returns the route as far as it got, and
-// ErrBodyTooLarge, a read error or ErrBadBody (wrapped) when the body could
-// not be used.
+// body, which it reads once as it streams, keeping only what the decision
+// needs, and gives back to r unchanged whatever its size (ReadBody). It
+// returns the route as far as it got, and ErrBodyTooLarge (the members it
+// needs are over MaxBodyBytes), a read error or ErrBadBody (wrapped) when
+// the body could not be used.
 func Classify(r *http.Request) (Route, error) {
 	if r == nil || r.URL == nil {
 		return Route{}, nil
@@ -165,7 +166,7 @@ func Classify(r *http.Request) (Route, error) {
 	if !rt.NeedsBody {
 		return rt, nil
 	}
-	body, err := PeekBody(r, MaxBodyBytes)
+	body, err := ReadBody(r)
 	if err != nil {
 		return rt, err
 	}

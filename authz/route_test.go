@@ -359,22 +359,38 @@ func TestClassifyRestoresBody(t *testing.T) {
 	}
 }
 
-func TestClassifyBodyTooLarge(t *testing.T) {
-	body := `{"name":"docs","get_or_create":true,"pad":"` + strings.Repeat("p", MaxBodyBytes) + `"}`
+// TestClassifyLargeBody (issue 20): a body over 1 MiB on a route whose
+// decision is in it is read as it streams: what the decision needs is
+// found wherever it is (get_or_create after 3 MiB of metadata), and the
+// body is handed on unchanged. Only members the decision needs that are
+// themselves over the bound (a 2 MiB name) are refused.
+func TestClassifyLargeBody(t *testing.T) {
+	pad := strings.Repeat("p", 3*MaxBodyBytes)
+	body := `{"name":"docs","metadata":{"pad":"` + pad + `","name":"not this one"},"get_or_create":true}`
 	r := req("POST", tp+"/collections", body)
 	rt, err := Classify(r)
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, ErrBodyTooLarge))
-	assert.True(t, rt.Known)
-	assert.Equal(t, ActionCreateCollection, rt.Action, "an unread body never grants get_or_create")
+	require.NoError(t, err)
+	assert.Equal(t, ActionGetOrCreateCollection, rt.Action)
+	assert.Equal(t, "docs", rt.NewName, "a name inside metadata is not the collection's")
 	got, _ := io.ReadAll(r.Body)
-	assert.Equal(t, body, string(got), "the body is restored even on error")
+	assert.Equal(t, body, string(got), "the body is handed on unchanged")
+	require.NoError(t, r.Body.Close())
 
-	r = req("POST", "/api/v2/tenants", body)
+	commit := `{"operations":[{"operation":"add","records":{"documents":["` + pad + `"]}},{"operation":"delete","ids":["a"]}]}`
+	r = req("POST", cp+"/conditional/commit", commit)
+	rt, err = Classify(r)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ActionAdd, ActionDelete}, rt.Actions(), "every operation, after 3 MiB of records")
+	got, _ = io.ReadAll(r.Body)
+	assert.Equal(t, len(commit), len(got))
+
+	r = req("POST", "/api/v2/tenants", `{"name":"`+pad+`"}`)
 	rt, err = Classify(r)
 	require.ErrorIs(t, err, ErrBodyTooLarge)
 	assert.True(t, rt.NeedsBody, "the route is left incomplete: the caller must refuse it")
-	assert.NotContains(t, err.Error(), "docs", "the error does not echo the body")
+	assert.NotContains(t, err.Error(), "ppp", "the error does not echo the body")
+	got, _ = io.ReadAll(r.Body)
+	assert.Equal(t, `{"name":"`+pad+`"}`, string(got), "the body is restored even on error")
 
 	// Big bodies on routes that need no body are not read at all.
 	big := strings.Repeat("x", 3*MaxBodyBytes)

@@ -81,14 +81,45 @@ func TestCorePlaceholderKeepsBody(t *testing.T) {
 			require.Equal(t, http.StatusOK, a.status, "%s: %s", tc.name, a)
 			assert.Equal(t, tc.body, string(a.body), "%s: echoed body", tc.name)
 		}
-		// Over the bound the gateway reads for a scoped user: refused, and
-		// nothing of it forwarded.
-		before := len(echo.matching(http.MethodPost, create))
-		huge := `{"name":"h-x","metadata":{"big":"` + strings.Repeat("x", 1<<20) + `"}}`
+		// Over 1 MiB for a scoped user (issue 20): read as it streams,
+		// forwarded whole. Only names over the bound are refused, and
+		// nothing of them forwarded.
+		huge := `{"metadata":{"big":"` + strings.Repeat("x", 3<<20) + `"},"name":"h-x"}`
 		a := c.do(http.MethodPost, create, scoped, huge)
-		assert.Equal(t, http.StatusRequestEntityTooLarge, a.status, "%s", a)
+		require.Equal(t, http.StatusOK, a.status, "%.300s", a)
+		assert.True(t, string(a.body) == huge, "echoed body of %d bytes, sent %d", len(a.body), len(huge))
+		before := len(echo.matching(http.MethodPost, create))
+		a = c.do(http.MethodPost, create, scoped, `{"name":"`+strings.Repeat("x", 2<<20)+`"}`)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, a.status, "%.300s", a)
 		assert.False(t, a.upstream(), "the gateway's own answer")
 		assert.Len(t, echo.matching(http.MethodPost, create), before, "not forwarded")
+	})
+
+	t.Run("real Chroma takes a scoped create over 1 MiB", func(t *testing.T) {
+		// Large metadata is ordinary: the gateway reads the body as it
+		// streams (the name is after 1.5 MB of metadata) and forwards it
+		// whole, and Chroma creates the collection with it (issue 20).
+		rec := startRecorder(t, suite.chroma.url)
+		c := newGWClient(t, startGatewayTo(t, rec.addr(), "", directive))
+		oracle := chromaDirectAt(t, tenant, "prod")
+		name := uniqueName("large")
+		t.Cleanup(func() { oracle.deleteCollection(name) })
+		blob := strings.Repeat("0123456789abcdef", 96<<10) // 1.5 MiB
+		body := `{"metadata":{"blob":"` + blob + `"},"name":"` + name + `"}`
+		create := collPath(tenant, "prod", "", "")
+		a := c.do(http.MethodPost, create, scoped, body)
+		require.Equal(t, http.StatusOK, a.status, "%.300s", a)
+		got := rec.matching(http.MethodPost, create)
+		require.Len(t, got, 1)
+		assert.True(t, string(got[0].body) == body, "Chroma received the body unchanged (%d bytes of %d)", len(got[0].body), len(body))
+		var col struct {
+			Name     string         `json:"name"`
+			Metadata map[string]any `json:"metadata"`
+		}
+		require.NoError(t, json.Unmarshal(a.body, &col))
+		assert.Equal(t, name, col.Name)
+		assert.Equal(t, len(blob), len(fmt.Sprint(col.Metadata["blob"])), "Chroma kept the metadata")
+		assert.NotEmpty(t, oracle.collectionID(name), "created in the scoped user's database")
 	})
 }
 
