@@ -218,6 +218,7 @@ func (s *skeleton) str(keep bool, raw *[]byte) {
 		}
 	}
 	for s.err == nil {
+		s.plain(add)
 		c, err := s.in.ReadByte()
 		if err != nil {
 			s.fail(eofIsNotJSON(err))
@@ -235,6 +236,23 @@ func (s *skeleton) str(keep bool, raw *[]byte) {
 		default:
 			add(c)
 		}
+	}
+}
+
+// plain reads the run of a string's bytes that need no care (no quote,
+// backslash or control byte) in the buffer, at once.
+func (s *skeleton) plain(add func(...byte)) {
+	if s.peek() == 0 {
+		return
+	}
+	buf, _ := s.in.Peek(s.in.Buffered())
+	i := 0
+	for i < len(buf) && buf[i] != '"' && buf[i] != '\\' && buf[i] >= 0x20 {
+		i++
+	}
+	if i > 0 {
+		add(buf[:i]...)
+		_, _ = s.in.Discard(i)
 	}
 }
 
@@ -315,13 +333,22 @@ func (s *skeleton) digit(keep bool) byte {
 	return c
 }
 
-// digits reads any digits.
+// digits reads any digits, a buffer at a time.
 func (s *skeleton) digits(keep bool) {
 	for s.err == nil {
-		if p := s.peek(); p < '0' || p > '9' {
+		if s.peek() == 0 {
 			return
 		}
-		s.take(keep)
+		buf, _ := s.in.Peek(s.in.Buffered())
+		i := 0
+		for i < len(buf) && buf[i] >= '0' && buf[i] <= '9' {
+			i++
+		}
+		s.emit(keep, buf[:i]...)
+		_, _ = s.in.Discard(i)
+		if i < len(buf) {
+			return
+		}
 	}
 }
 
