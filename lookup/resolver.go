@@ -25,6 +25,12 @@ func (p *Resolver) Resolve(ctx context.Context, tenant, database, id string) (au
 	return p.Shared.Resolve(ctx, &p.Fetcher, tenant, database, id, p.MaxAge)
 }
 
+// Probe implements authz.Prober: the lookup of an id the caller may not
+// see, made as for an id that does not exist (no timing oracle).
+func (p *Resolver) Probe(ctx context.Context, tenant, database, id string) error {
+	return p.Shared.Probe(ctx, &p.Fetcher, tenant, database, id)
+}
+
 // Detached starts, for r's audit line, the lookups that name the
 // collections r addresses by id: sub-requests through next as a Fetcher's,
 // but on a copy of r with a context of its own (a new replacer and
@@ -42,3 +48,9 @@ func Detached(r *http.Request, next caddyhttp.Handler, owners *authz.Owners) aut
 		return sub.Context(), &Fetcher{Owners: owners, R: sub, Next: next}
 	}
 }
+
+// Interface guards
+var (
+	_ authz.OwnerResolver = (*Resolver)(nil)
+	_ authz.Prober        = (*Resolver)(nil)
+)
