@@ -14,9 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pyMTLS is what e2e/python/mtls_client.py prints.
+// pyMTLS is what e2e/python/mtls_client.py prints for one case.
 type pyMTLS struct {
-	Chromadb string   `json:"chromadb"`
 	Identity string   `json:"identity"`
 	Count    int      `json:"count"`
 	Query    []string `json:"query"`
@@ -24,29 +23,42 @@ type pyMTLS struct {
 	Error    *pyError `json:"error"`
 }
 
-// runPythonMTLS runs e2e/python/mtls_client.py with the chromadb 1.5.9
-// venv's interpreter against g, presenting the client certificate f.
-func runPythonMTLS(t *testing.T, g *gateway, f leafFiles, env ...string) pyMTLS {
+// pyCase is one run of the client: a name and the certificate it presents.
+type pyCase struct {
+	Name string `json:"name"`
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+}
+
+// runPythonMTLS runs e2e/python/mtls_client.py once (one interpreter and
+// chromadb import for every case) with the chromadb 1.5.9 venv against g.
+func runPythonMTLS(t *testing.T, g *gateway, cases []pyCase, env ...string) map[string]pyMTLS {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
+	casesJSON, err := json.Marshal(cases)
+	require.NoError(t, err)
 	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "mtls_client.py"))
 	cmd.Dir = suite.e2eDir
 	cmd.Env = append(os.Environ(), "CHROMA_HOST=localhost", "CHROMA_PORT="+strconv.Itoa(g.port), "CHROMA_CA="+g.caRoot,
-		"CERT="+f.crt, "KEY="+f.key, "ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
+		"CASES="+string(casesJSON), "ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.Output()
 	require.NoError(t, err, "mtls_client.py: %s\n%s", out, stderrOf(err))
-	var r pyMTLS
+	var r struct {
+		Chromadb string            `json:"chromadb"`
+		Cases    map[string]pyMTLS `json:"cases"`
+	}
 	require.NoError(t, json.Unmarshal(out, &r), "%s", out)
 	assert.Equal(t, "1.5.9", r.Chromadb)
-	return r
+	require.Len(t, r.Cases, len(cases), "%s", out)
+	return r.Cases
 }
 
 // TestClientCertificatePython: the Python client presents a client
 // certificate through the SSLContext it hands httpx (the README's recipe),
 // is the user whose certs: match, and its grants hold; another CA's, an
-// expired and an unclaimed certificate get nothing.
+// expired and an unclaimed certificate, and none, get nothing.
 func TestClientCertificatePython(t *testing.T) {
 	p := newCertPKI(t)
 	tenant := uniqueName("mtls-py")
@@ -57,20 +69,32 @@ func TestClientCertificatePython(t *testing.T) {
 	g := startCertGateway(t, p, "verify_if_given", p.usersYAML(tenant, "tok-"+randomHex(12), ""),
 		certChromaAuth("\t\tclient_cert\n\t\tfailures_per_minute off\n"), leafFiles{})
 	env := []string{"TENANT=" + tenant, "DATABASE=prod", "COLLECTION=docs", "HIDDEN=secret"}
+	refused := map[string]leafFiles{"another-ca": p.foreign, "expired": p.expired, "unclaimed": p.nobody, "none": {}}
+	cases := []pyCase{{Name: "indexer", Cert: p.indexer.crt, Key: p.indexer.key}}
+	for name, f := range refused {
+		cases = append(cases, pyCase{Name: name, Cert: f.crt, Key: f.key})
+	}
+	got := runPythonMTLS(t, g.gateway, cases, env...)
 
-	r := runPythonMTLS(t, g.gateway, p.indexer, env...)
+	r := got["indexer"]
 	require.Nil(t, r.Error, "the indexer's certificate")
 	assert.Equal(t, "indexer", r.Identity)
 	assert.Equal(t, 2, r.Count)
-	assert.Equal(t, []string{"py"}, r.Query)
+	assert.Equal(t, []string{"py-indexer"}, r.Query)
 	require.NotNil(t, r.Hidden, "a collection outside the grants")
 	assert.Equal(t, "AuthorizationError", r.Hidden.Type, r.Hidden.Message)
-
-	for name, f := range map[string]leafFiles{"another CA": p.foreign, "expired": p.expired, "unclaimed": p.nobody, "none": {}} {
-		r := runPythonMTLS(t, g.gateway, f, env...)
+	for name := range refused {
+		r := got[name]
 		require.NotNil(t, r.Error, "%s: the client must fail", name)
 		assert.Empty(t, r.Identity, name)
 		t.Logf("%s: %s: %s", name, r.Error.Type, r.Error.Message)
 	}
-	assert.ElementsMatch(t, []string{"a", "py"}, oracle.ids(docsID), "only the indexer's add reached Chroma")
+	// What the README says each raises.
+	assert.Equal(t, "AuthorizationError", got["unclaimed"].Error.Type)
+	assert.Equal(t, "AuthorizationError", got["none"].Error.Type)
+	assert.Equal(t, "ValueError", got["another-ca"].Error.Type)
+	assert.Contains(t, got["another-ca"].Error.Message, "alert unknown ca")
+	assert.Equal(t, "ValueError", got["expired"].Error.Type)
+	assert.Contains(t, got["expired"].Error.Message, "alert certificate expired")
+	assert.ElementsMatch(t, []string{"a", "py-indexer"}, oracle.ids(docsID), "only the indexer's add reached Chroma")
 }
