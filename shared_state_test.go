@@ -36,7 +36,22 @@ func twoGateways(t *testing.T, url, opts string, up *upstream) (a, b *gateway) {
 	b = &gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", pb), Addr: fmt.Sprintf("127.0.0.1:%d", pb)}
 	waitListening(t, a.Addr)
 	waitListening(t, b.Addr)
+	waitStoresUp(t)
 	return a, b
+}
+
+// waitStoresUp waits until every open shared store counts in Redis (on a
+// loaded machine a first ping may miss the timeout; the probe finds it).
+func waitStoresUp(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		all := true
+		sharedStores.Range(func(_, v any) bool {
+			all = all && v.(storeRef).Up()
+			return true
+		})
+		return all
+	}, 10*time.Second, 5*time.Millisecond)
 }
 
 // answer is one request's outcome, read whole.
@@ -154,7 +169,7 @@ func TestSharedStateRedisKilledUnderLoad(t *testing.T) {
 	users := writeTestFile(t, t.TempDir(), "users.yaml", "users:\n  - id: load\n    tokens: [tok]\n  - id: after\n    tokens: [tok-after]\n    limits: { rate: 1/m, burst: 4 }\n")
 	a, b := twoGateways(t, srv.URL(), "\t\ttoken_file "+users+"\n\t\tlimits {\n\t\t\trate 100000/s\n\t\t}", up)
 	gauge := sharedUp.WithLabelValues(shared.Redact(srv.URL()))
-	require.Equal(t, 1.0, testutil.ToFloat64(gauge))
+	require.Eventually(t, func() bool { return testutil.ToFloat64(gauge) == 1 }, 10*time.Second, time.Millisecond)
 	assert.NotContains(t, shared.Redact(srv.URL()), pw)
 
 	var stop atomic.Bool
@@ -195,13 +210,6 @@ func TestSharedStateRedisKilledUnderLoad(t *testing.T) {
 
 	// Once back, both count in Redis again (each store found Redis by its
 	// own probe): one budget of 4 for an identity across both.
-	require.Eventually(t, func() bool {
-		all := true
-		sharedStores.Range(func(_, v any) bool {
-			all = all && v.(storeRef).Up()
-			return true
-		})
-		return all
-	}, 10*time.Second, 5*time.Millisecond)
+	waitStoresUp(t)
 	assert.Equal(t, 4, coldBurst(t, 20, bearer("tok-after"), a, b))
 }

@@ -2,6 +2,7 @@ package shared
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -129,7 +130,9 @@ func (s *Store) Take(key string, rate float64, burst int) (ok bool, wait time.Du
 	l.busy = nil
 	close(ch)
 	if err != nil {
-		s.down(err)
+		if !errors.Is(err, redis.ErrClosed) { // a client swapped out after an outage: not a new one
+			s.down(err)
+		}
 		return false, 0, false
 	}
 	now := time.Now()
@@ -188,7 +191,7 @@ func (s *Store) Spend(key string) bool {
 func (s *Store) call(key string, rate float64, burst, want, delta int) (granted, waitMS int64, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opt.Timeout)
 	defer cancel()
-	res, err := take.Run(ctx, s.rdb, []string{s.opt.Prefix + key}, rate/1000, burst, want, delta).Int64Slice()
+	res, err := take.Run(ctx, s.rdb.Load(), []string{s.opt.Prefix + key}, rate/1000, burst, want, delta).Int64Slice()
 	if err != nil {
 		return 0, 0, err
 	}

@@ -54,9 +54,10 @@ type Options struct {
 // Store is a connection to Redis and the shares leased from it.
 type Store struct {
 	opt    Options
-	rdb    *redis.Client
-	secret string // the URL's password, scrubbed from errors
-	addr   string // the URL without its password, for logs and metrics
+	ro     *redis.Options
+	rdb    atomic.Pointer[redis.Client] // a new one after each outage
+	secret string                       // the URL's password, scrubbed from errors
+	addr   string                       // the URL without its password, for logs and metrics
 	up     atomic.Bool
 	leases leaseMap
 
@@ -94,7 +95,8 @@ func Open(opt Options) (*Store, error) {
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1 // no retry: a failed call falls back to local counting at once
 	ro.PoolTimeout = opt.Timeout
-	s := &Store{opt: opt, rdb: redis.NewClient(ro), addr: Redact(opt.URL)}
+	s := &Store{opt: opt, ro: ro, addr: Redact(opt.URL)}
+	s.rdb.Store(redis.NewClient(ro))
 	s.secret, _ = u.User.Password()
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.leases.init()
@@ -118,13 +120,13 @@ func (s *Store) Up() bool { return s.up.Load() }
 func (s *Store) Close() error {
 	s.stop()
 	s.wg.Wait()
-	return s.rdb.Close()
+	return s.rdb.Load().Close()
 }
 
 func (s *Store) ping() error {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opt.Timeout)
 	defer cancel()
-	return s.rdb.Ping(ctx).Err()
+	return s.rdb.Load().Ping(ctx).Err()
 }
 
 func (s *Store) mode(up bool, err error) {
@@ -166,8 +168,13 @@ func (s *Store) startProbe() {
 			}
 			if s.ping() == nil {
 				// What was leased before belongs to a Redis that may have
-				// restarted empty: start over.
+				// restarted empty: start over. The pool may still hold
+				// connections to the Redis that went away (a TLS one is
+				// not seen dead until used): start with fresh ones.
 				s.leases.reset()
+				if old := s.rdb.Swap(redis.NewClient(s.ro)); old != nil {
+					_ = old.Close()
+				}
 				s.up.Store(true)
 				s.mode(true, nil)
 				return

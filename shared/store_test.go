@@ -39,6 +39,15 @@ func (m *modes) list() []string {
 	return append([]string(nil), m.seen...)
 }
 
+// openUp opens a store and waits until it counts in Redis (on a loaded
+// machine the first ping may miss the timeout: the probe then finds it).
+func openUp(t *testing.T, url string, m *modes) *shared.Store {
+	t.Helper()
+	s := open(t, url, m)
+	require.Eventually(t, s.Up, 10*time.Second, 5*time.Millisecond)
+	return s
+}
+
 func open(t *testing.T, url string, m *modes) *shared.Store {
 	t.Helper()
 	o := shared.Options{URL: url, Probe: 50 * time.Millisecond, Timeout: 500 * time.Millisecond}
@@ -57,7 +66,7 @@ func open(t *testing.T, url string, m *modes) *shared.Store {
 // came through, and every refusal says how long to wait.
 func TestTwoStoresShareOneBucketColdBurst(t *testing.T) {
 	srv := redistest.Start(t, "")
-	a, b := open(t, srv.URL(), nil), open(t, srv.URL(), nil)
+	a, b := openUp(t, srv.URL(), nil), openUp(t, srv.URL(), nil)
 	var ok, refused atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -90,7 +99,7 @@ func TestTwoStoresShareOneBucketColdBurst(t *testing.T) {
 // one gateway cost a handful of Redis calls, not 500.
 func TestLeasesInBatches(t *testing.T) {
 	srv := redistest.Start(t, "")
-	s := open(t, srv.URL(), nil)
+	s := openUp(t, srv.URL(), nil)
 	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", srv.Port)})
 	defer rdb.Close()
 	require.NoError(t, rdb.ConfigResetStat(context.Background()).Err())
@@ -119,7 +128,7 @@ func TestLeasesInBatches(t *testing.T) {
 // spend without a share is owed to Redis and counted at the next call.
 func TestGiveAndSpend(t *testing.T) {
 	srv := redistest.Start(t, "")
-	a, b := open(t, srv.URL(), nil), open(t, srv.URL(), nil)
+	a, b := openUp(t, srv.URL(), nil), openUp(t, srv.URL(), nil)
 	const rate, burst = 1.0 / 3600, 4
 	for range 4 {
 		ok, _, _ := a.Take("f:10.0.0.1", rate, burst)
@@ -152,8 +161,7 @@ func TestDownAndBack(t *testing.T) {
 	const password = "s3cret-redis-pw"
 	srv := redistest.Start(t, password)
 	m := new(modes)
-	s := open(t, srv.URL(), m)
-	require.True(t, s.Up())
+	s := openUp(t, srv.URL(), m)
 	assert.NotContains(t, s.Addr(), password)
 	assert.Contains(t, s.Addr(), fmt.Sprint(srv.Port))
 
@@ -180,10 +188,11 @@ func TestDownAndBack(t *testing.T) {
 	ok, _, handled := s.Take("q:u:x", 1, 1)
 	assert.True(t, ok && handled)
 	got := m.list()
-	require.Len(t, got, 3, "up, down once, up: %v", got)
+	require.GreaterOrEqual(t, len(got), 3, "%v", got)
+	got = got[len(got)-3:] // (a first ping that missed the timeout adds a down and an up before)
 	assert.Equal(t, "up", got[0])
 	assert.True(t, strings.HasPrefix(got[1], "down: "), got[1])
-	assert.Equal(t, "up", got[2])
+	assert.Equal(t, "up", got[2], "down once, then up: %v", m.list())
 	for _, g := range got {
 		assert.NotContains(t, g, password)
 	}
@@ -221,4 +230,53 @@ func TestDownAtStart(t *testing.T) {
 	srv.Restart(t)
 	require.Eventually(t, s.Up, 10*time.Second, 10*time.Millisecond)
 	assert.Len(t, m.list(), 2)
+}
+
+// TestTLS: a rediss:// URL with a password against a Redis that speaks
+// only TLS, its certificate checked against the roots (SSL_CERT_FILE, set
+// by TestMain to the test CA): two stores share one bucket over it; a
+// plain redis:// URL to the same port never counts in Redis (down).
+func TestTLS(t *testing.T) {
+	srv := redistest.StartTLS(t, "tls-pw", testCerts)
+	require.True(t, strings.HasPrefix(srv.URL(), "rediss://"))
+	a, b := openUp(t, srv.URL(), nil), openUp(t, srv.URL(), nil)
+	n := 0
+	for i := range 10 {
+		if ok, _, handled := []*shared.Store{a, b}[i%2].Take("q:u:tls", 1.0/60, 4); ok && handled {
+			n++
+		}
+	}
+	assert.Equal(t, 4, n)
+	plain := open(t, strings.Replace(srv.URL(), "rediss://", "redis://", 1), nil)
+	assert.False(t, plain.Up())
+}
+
+// TestSlowRedis: a Redis that stops answering for 1.5 s (CLIENT PAUSE)
+// costs a request at most the timeout, not the pause: the store counts
+// locally meanwhile and comes back once Redis answers again.
+func TestSlowRedis(t *testing.T) {
+	srv := redistest.Start(t, "")
+	m := new(modes)
+	s, err := shared.Open(shared.Options{URL: srv.URL(), Timeout: 100 * time.Millisecond, Probe: 50 * time.Millisecond, OnMode: m.on})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	require.Eventually(t, s.Up, 10*time.Second, 5*time.Millisecond)
+	ok, _, handled := s.Take("q:u:warm", 1000, 1000)
+	require.True(t, ok && handled)
+	l, err := srv.Do("CLIENT", "PAUSE", "1500", "ALL")
+	require.NoError(t, err)
+	require.Equal(t, "+OK", l)
+	paused := time.Now()
+	_, _, handled = s.Take("q:u:slow", 1000, 1000)
+	assert.False(t, handled, "over the timeout: count locally")
+	assert.Less(t, time.Since(paused), 1400*time.Millisecond, "a request waits the timeout at most, not the 1.5 s pause")
+	assert.False(t, s.Up())
+	require.Eventually(t, s.Up, 10*time.Second, 10*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(paused), time.Second, "back only once Redis answers")
+	ok, _, handled = s.Take("q:u:slow", 1000, 1000)
+	assert.True(t, ok && handled)
+	got := m.list()
+	require.GreaterOrEqual(t, len(got), 3, "%v", got)
+	assert.True(t, strings.HasPrefix(got[len(got)-2], "down: "), "%v", got)
+	assert.Equal(t, "up", got[len(got)-1])
 }
