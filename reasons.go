@@ -6,7 +6,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 )
 
-// The reasons a request is refused, beside those of extract.go, reject.go
+// The reasons a request is refused, beside those of request.go, reject.go
 // and jwt.go. Every reason is a constant named reason… in this package:
 // the same word goes to the denial log, the `reason` label of
 // caddy_chroma_auth_denied_total, the audit line and the
