@@ -88,7 +88,11 @@ func (h *ChromaAuth) record(r *http.Request, d *authz.Decision) {
 	if d.Verdict == authz.VerdictRefused {
 		reason = d.Reason // which action, scope or collection
 	}
-	l := audit.Line{Decision: o.decision, Status: d.Status, D: d, Route: rt, Reason: reason, ClientIP: clientIP(r)}
+	// A copy: the line may be written after this request is done (see
+	// audit.Writer), and the decision of every request stays on the stack
+	// (TestPublicRouteAllocatesNothing).
+	dc := *d
+	l := audit.Line{Decision: o.decision, Status: d.Status, D: &dc, Route: rt, Reason: reason, ClientIP: clientIP(r)}
 	if d.Identity == nil && o.decision != audit.DecisionAllowed {
 		l.Tried = h.attempted(r)
 	}

@@ -104,54 +104,68 @@ func (w Writer) Write(r *http.Request, l Line) {
 	if c == nil {
 		return
 	}
-	head := make([]zap.Field, 0, 18)
-	head = append(head, zap.String("decision", l.Decision), zap.Int("status", l.Status))
+	fields := make([]zap.Field, 0, 20)
+	fields = append(fields, zap.String("decision", l.Decision), zap.Int("status", l.Status))
 	if id := l.D.Identity; id != nil {
-		head = appendNonEmpty(head, "user", id.User)
-		head = appendNonEmpty(head, "provider", id.Provider)
+		fields = appendNonEmpty(fields, "user", id.User)
+		fields = appendNonEmpty(fields, "provider", id.Provider)
 		if id.KeyID != "" {
-			head = append(head, zap.String("key_id", id.KeyID))
+			fields = append(fields, zap.String("key_id", id.KeyID))
 		}
 		if l.D.Rule.Role != "" {
-			head = append(head, zap.String("role", l.D.Rule.Role))
+			fields = append(fields, zap.String("role", l.D.Rule.Role))
 		}
 	} else if l.Decision != DecisionAllowed {
-		head = appendNonEmpty(head, "user", l.Tried.User)
-		head = appendNonEmpty(head, "provider", l.Tried.Provider)
-		head = appendNonEmpty(head, "key_id", l.Tried.KeyID)
+		fields = appendNonEmpty(fields, "user", l.Tried.User)
+		fields = appendNonEmpty(fields, "provider", l.Tried.Provider)
+		fields = appendNonEmpty(fields, "key_id", l.Tried.KeyID)
 	}
-	head = append(head, zap.String("method", r.Method))
+	fields = append(fields, zap.String("method", r.Method))
 	rt := l.Route
 	if rt != nil {
-		head = appendNonEmpty(head, "action", rt.Action)
-		head = appendNonEmpty(head, "route", rt.Name)
-		head = appendNonEmpty(head, "tenant", rt.Tenant)
-		head = appendNonEmpty(head, "database", rt.Database)
+		fields = appendNonEmpty(fields, "action", rt.Action)
+		fields = appendNonEmpty(fields, "route", rt.Name)
+		fields = appendNonEmpty(fields, "tenant", rt.Tenant)
+		fields = appendNonEmpty(fields, "database", rt.Database)
 	}
-	tail := make([]zap.Field, 0, 3)
-	tail = appendNonEmpty(tail, "reason", l.Reason)
-	tail = append(tail, zap.String("client_ip", l.ClientIP))
-	tail = appendNonEmpty(tail, "request_id", RequestID(r))
-	touched := w.touched(l.D, rt)
-	ids := make([]string, 0, len(touched))
+	tail := tailFields{reason: l.Reason, clientIP: l.ClientIP, requestID: RequestID(r)}
+	var buf [1]authz.Touched
+	touched := w.touched(buf[:0], l.D, rt)
+	unnamed := 0
 	for _, t := range touched {
+		if t.ID != "" && t.Name == "" {
+			unnamed++
+		}
+	}
+	if unnamed == 0 || w.Namer == nil || l.D.Lookups == nil {
+		c.Write(tail.append(appendCollections(fields, touched))...)
+		return
+	}
+	pending := append([]authz.Touched(nil), touched...)
+	ids := make([]string, 0, unnamed)
+	for _, t := range pending {
 		if t.ID != "" && t.Name == "" {
 			ids = append(ids, t.ID)
 		}
 	}
-	if len(ids) == 0 || rt == nil || w.Namer == nil {
-		c.Write(append(append(head, collectionFields(touched)...), tail...)...)
-		return
-	}
 	w.Namer.Names(rt.Tenant, rt.Database, ids, l.D.Lookups, func(names []string) {
-		for i, j := 0, 0; i < len(touched) && j < len(names); i++ {
-			if touched[i].ID != "" && touched[i].Name == "" {
-				touched[i].Name = names[j]
+		for i, j := 0, 0; i < len(pending) && j < len(names); i++ {
+			if pending[i].ID != "" && pending[i].Name == "" {
+				pending[i].Name = names[j]
 				j++
 			}
 		}
-		c.Write(append(append(head, collectionFields(touched)...), tail...)...)
+		c.Write(tail.append(appendCollections(fields, pending))...)
 	})
+}
+
+// tailFields are the last fields of a line.
+type tailFields struct{ reason, clientIP, requestID string }
+
+func (t tailFields) append(fields []zap.Field) []zap.Field {
+	fields = appendNonEmpty(fields, "reason", t.reason)
+	fields = append(fields, zap.String("client_ip", t.clientIP))
+	return appendNonEmpty(fields, "request_id", t.requestID)
 }
 
 // RequestID is Caddy's {http.request.uuid}, made on its first use (a

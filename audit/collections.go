@@ -40,49 +40,45 @@ func (t touchedEntry) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	return nil
 }
 
-// touched are the collections of a line: the route's (by name, or by id
-// with the name the gateway knows), then those the decision found in the
-// body.
-func (w Writer) touched(d *authz.Decision, rt *authz.Route) []authz.Touched {
-	if rt == nil {
-		return nil
+// touched appends to dst the collections of a line: the route's (by
+// name, or by id with the name the gateway knows), then those the
+// decision found in the body.
+func (w Writer) touched(dst []authz.Touched, d *authz.Decision, rt *authz.Route) []authz.Touched {
+	switch {
+	case rt == nil:
+		return dst
+	case d.Route == rt && (rt.NewName != "" || len(rt.BodyIDs) > 0):
+		dst = append(dst, d.Collections()...)
+	case rt.Collection == "":
+		return dst
+	case rt.CollectionByID || rt.Unscoped:
+		dst = append(dst, authz.Touched{ID: rt.Collection, Name: rt.CollectionName})
+	default:
+		dst = append(dst, authz.Touched{Name: rt.Collection})
 	}
-	var out []authz.Touched
-	if d.Route == rt {
-		out = d.Collections()
-	} else if rt.Collection != "" {
-		if rt.CollectionByID || rt.Unscoped {
-			out = append(out, authz.Touched{ID: rt.Collection, Name: rt.CollectionName})
-		} else {
-			out = append(out, authz.Touched{Name: rt.Collection})
+	for i := range dst {
+		if dst[i].ID != "" && dst[i].Name == "" && w.Owners != nil {
+			o, _ := w.Owners.Get(dst[i].ID)
+			dst[i].Name = o.Name
 		}
 	}
-	for i := range out {
-		if out[i].ID != "" && out[i].Name == "" && w.Owners != nil {
-			o, _ := w.Owners.Get(out[i].ID)
-			out[i].Name = o.Name
-		}
-	}
-	return out
+	return dst
 }
 
-// collectionFields are the fields of the collections a request touches:
-// the path's as collection (its name) and collection_id (when named by
-// id), every other one (a name the body asks for, an id it names) in
-// collections.
-func collectionFields(touched []authz.Touched) []zap.Field {
-	var out []zap.Field
-	var others []authz.Touched
-	for i, t := range touched {
-		if i > 0 || t.New || t.InBody {
-			others = append(others, t)
-			continue
-		}
-		out = appendNonEmpty(out, "collection", t.Name)
-		out = appendNonEmpty(out, "collection_id", t.ID)
+// appendCollections appends the fields of the collections a request
+// touches: the path's as collection (its name) and collection_id (when
+// named by id), every other one (a name the body asks for, an id it
+// names) in collections.
+func appendCollections(fields []zap.Field, touched []authz.Touched) []zap.Field {
+	others := touched
+	if len(touched) > 0 && !touched[0].New && !touched[0].InBody {
+		fields = appendNonEmpty(fields, "collection", touched[0].Name)
+		fields = appendNonEmpty(fields, "collection_id", touched[0].ID)
+		others = touched[1:]
 	}
 	if len(others) > 0 {
-		out = append(out, zap.Array("collections", touchedList(others)))
+		list := append(make(touchedList, 0, len(others)), others...) // others may be the caller's stack
+		fields = append(fields, zap.Array("collections", list))
 	}
-	return out
+	return fields
 }
