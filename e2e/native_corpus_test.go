@@ -46,6 +46,12 @@ var nativeRoutes = []nativeRoute{
 	{"GET", "/api/v2/healthcheck", ""},
 	{"GET", "/api/v2/pre-flight-checks", ""},
 	{"GET", "/openapi.json", ""},
+	{"GET", "/docs", ""},
+	// Exemptions match the exact path: a trailing slash is protected.
+	{"GET", "/api/v2/heartbeat/", ""},
+	// The v1 API: 0.6.3 still serves it, Chroma 1.x answers it with 410 Gone.
+	{"GET", "/api/v1/heartbeat", ""},
+	{"GET", "/api/v1/collections", ""},
 	// Protected, each an action the RBAC reader has or lacks.
 	{"GET", "/api/v2/auth/identity", ""},
 	{"GET", "/api/v2/tenants/default_tenant", ""},
