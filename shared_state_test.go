@@ -213,3 +213,38 @@ func TestSharedStateRedisKilledUnderLoad(t *testing.T) {
 	waitStoresUp(t)
 	assert.Equal(t, 4, coldBurst(t, 20, bearer("tok-after"), a, b))
 }
+
+// TestSharedStateDownCountsLocally: with Redis gone, each gateway counts
+// on its own: an identity's burst of 3 is 3 per gateway (the quotas fail
+// open to local limits, never to none), and 6 wrong passwords a minute
+// block the address on the gateway that saw them (the failure limiter's
+// local budget) while the other still has its own.
+func TestSharedStateDownCountsLocally(t *testing.T) {
+	srv := redistest.Start(t, "")
+	up := newUpstream(t)
+	ht := writeHtpasswd(t, t.TempDir(), map[string]string{"alice": "alicepw"})
+	a, b := twoGateways(t, srv.URL(), "\t\tbasic "+ht+"\n\t\ttoken tok\n\t\tfailures_per_minute 6\n\t\tlimits {\n\t\t\trate 1/m\n\t\t\tburst 3\n\t\t}", up)
+	srv.Kill()
+	// the first call after the kill finds Redis gone; then both count locally
+	_ = send(a, "GET", quotaColl, "", map[string]string{"Authorization": basicHeader("nobody", "x")})
+	_ = send(b, "GET", quotaColl, "", map[string]string{"Authorization": basicHeader("nobody", "x")})
+	require.Eventually(t, func() bool {
+		down := true
+		sharedStores.Range(func(_, v any) bool {
+			down = down && !v.(storeRef).Up()
+			return true
+		})
+		return down
+	}, 10*time.Second, 5*time.Millisecond)
+
+	assert.Equal(t, 3, coldBurst(t, 10, bearer("tok"), a), "gateway a: its own burst")
+	assert.Equal(t, 3, coldBurst(t, 10, bearer("tok"), b), "gateway b: its own burst")
+
+	wrong := map[string]string{"Authorization": basicHeader("alice", "guess")}
+	for i := 0; i < 5; i++ { // with the probe above, a has seen 6 failures
+		require.Equal(t, http.StatusUnauthorized, send(a, "GET", quotaColl, "", wrong).status, i)
+	}
+	alice := map[string]string{"Authorization": basicHeader("alice", "alicepw")}
+	assert.Equal(t, http.StatusTooManyRequests, send(a, "GET", quotaColl, "", alice).status, "a's local budget is spent")
+	assert.Equal(t, http.StatusOK, send(b, "GET", quotaColl, "", alice).status, "b has its own while Redis is out")
+}
