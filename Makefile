@@ -76,7 +76,7 @@ xcaddy:
 ROOT_AUTH_TESTS = Limiter|Budget|Blocked|Failure|Concurrent|Nearest|IPv6|ClientKey|Credential|JWT|Basic|Token|Unauthorized|Leak
 MUTANT_FILES ?= authz/scope.go authz/grants.go authz/rbac.go authz/alike.go authz/decision.go authz/resolve.go \
 	providers/least.go providers/grants.go jwtauth/verify.go \
-	'authenticate.go=$(ROOT_AUTH_TESTS)' 'ratelimit.go=$(ROOT_AUTH_TESTS)' 'clientaddr.go=$(ROOT_AUTH_TESTS)' \
+	'authenticate.go=$(ROOT_AUTH_TESTS)' limiter/limiter.go 'clientaddr.go=$(ROOT_AUTH_TESTS)' \
 	authz/nearest.go authz/header.go authz/public.go authz/owners.go providers/keys.go providers/authenticator.go jwtauth/claims.go
 MUTANT_BUDGET ?= 60m
 mutants:
