@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/shared/redistest"
 )
 
 // The messages the gateway logs when its shared state changes mode.
@@ -42,7 +44,7 @@ const sharedUsers = `users:
 // (SSL_CERT_FILE, Go's system roots).
 type sharedPair struct {
 	g       [2]*prodGateway
-	redis   *redisServer
+	redis   *redistest.Server
 	creds   prodCreds
 	suffix  string
 	clients [2]*http.Client
@@ -50,7 +52,7 @@ type sharedPair struct {
 
 func startSharedPair(t *testing.T) *sharedPair {
 	t.Helper()
-	p := &sharedPair{redis: startRedisTLS(t, "pw-"+randomHex(8), ""), creds: newProdCreds(t, 0), suffix: randomHex(6)}
+	p := &sharedPair{redis: redistest.StartTLS(t, "pw-"+randomHex(8), ""), creds: newProdCreds(t, 0), suffix: randomHex(6)}
 	users := filepath.Join(t.TempDir(), "users.yaml")
 	require.NoError(t, os.WriteFile(users, fmt.Appendf(nil, sharedUsers, p.suffix), 0o600))
 	storage := filepath.Join(t.TempDir(), "caddy-storage")
