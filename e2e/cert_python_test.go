@@ -1,12 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -34,24 +29,15 @@ type pyCase struct {
 // chromadb import for every case) with the chromadb 1.5.9 venv against g.
 func runPythonMTLS(t *testing.T, g *gateway, cases []pyCase, env ...string) map[string]pyMTLS {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
 	casesJSON, err := json.Marshal(cases)
 	require.NoError(t, err)
-	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "mtls_client.py"))
-	cmd.Dir = suite.e2eDir
-	cmd.Env = append(os.Environ(), "CHROMA_HOST=localhost", "CHROMA_PORT="+strconv.Itoa(g.port), "CHROMA_CA="+g.caRoot,
-		"CASES="+string(casesJSON), "ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
-	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.Output()
-	require.NoError(t, err, "mtls_client.py: %s\n%s", out, stderrOf(err))
 	var r struct {
 		Chromadb string            `json:"chromadb"`
 		Cases    map[string]pyMTLS `json:"cases"`
 	}
-	require.NoError(t, json.Unmarshal(out, &r), "%s", out)
+	runPyScript(t, 2*time.Minute, g, "mtls_client.py", &r, append([]string{"CASES=" + string(casesJSON)}, env...)...)
 	assert.Equal(t, "1.5.9", r.Chromadb)
-	require.Len(t, r.Cases, len(cases), "%s", out)
+	require.Len(t, r.Cases, len(cases), "%v", r.Cases)
 	return r.Cases
 }
 

@@ -1,12 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,18 +49,8 @@ func pyAuth(c credential) []string {
 // interpreter against g.
 func runPython(t *testing.T, g *gateway, c credential, env ...string) pyResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "tutorial.py"))
-	cmd.Dir = suite.e2eDir
-	cmd.Env = append(os.Environ(), "CHROMA_HOST=localhost", "CHROMA_PORT="+strconv.Itoa(g.port), "CHROMA_CA="+g.caRoot,
-		"ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
-	cmd.Env = append(cmd.Env, pyAuth(c)...)
-	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.Output()
-	require.NoError(t, err, "tutorial.py: %s\n%s", out, stderrOf(err))
 	var r pyResult
-	require.NoError(t, json.Unmarshal(out, &r), "%s", out)
+	runPyScript(t, 2*time.Minute, g, "tutorial.py", &r, append(pyAuth(c), env...)...)
 	assert.Equal(t, "1.5.9", r.Chromadb)
 	return r
 }
@@ -175,15 +159,8 @@ func pyCollectionLife(t *testing.T, g *gateway, cred credential, tenant, databas
 // chroma_client_auth_token_transport_header is ignored (the token goes in
 // Authorization).
 func TestPythonTutorialSettings(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "old_settings.py"))
-	cmd.Dir = suite.e2eDir
-	cmd.Env = append(os.Environ(), "ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
-	out, err := cmd.Output()
-	require.NoError(t, err, "old_settings.py: %s\n%s", out, stderrOf(err))
 	var got map[string]string
-	require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+	runPyScript(t, time.Minute, nil, "old_settings.py", &got)
 	want := map[string]string{
 		"provider basic": "ValueError: ",
 		"provider token": "ValueError: ",

@@ -2,11 +2,16 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // ensurePythonVenvs installs the pinned Python packages (chromadb 1.5.9 in
@@ -40,4 +45,23 @@ func eachChroma(t *testing.T, f func(t *testing.T, c *chromaServer)) {
 			f(t, c)
 		})
 	}
+}
+
+// runPyScript runs e2e/python/<script> with the chromadb 1.5.9 venv's
+// interpreter (against gateway g, trusting its CA, when g is not nil) and
+// decodes the one JSON object it prints into out.
+func runPyScript(t *testing.T, timeout time.Duration, g *gateway, script string, out any, env ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", script))
+	cmd.Dir = suite.e2eDir
+	cmd.Env = append(os.Environ(), "ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir())
+	if g != nil {
+		cmd.Env = append(cmd.Env, "CHROMA_HOST=localhost", "CHROMA_PORT="+strconv.Itoa(g.port), "CHROMA_CA="+g.caRoot)
+	}
+	cmd.Env = append(cmd.Env, env...)
+	stdout, err := cmd.Output()
+	require.NoError(t, err, "%s: %s\n%s", script, stdout, stderrOf(err))
+	require.NoError(t, json.Unmarshal(stdout, out), "%s printed: %s", script, stdout)
 }

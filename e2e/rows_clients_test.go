@@ -1,17 +1,10 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // rowsStep runs one step of a client script (js/rows.mjs, python/rows.py)
@@ -40,19 +33,11 @@ func TestRowLevelSecurityPythonClient(t *testing.T) {
 		search := c == suite.chromaPyPI
 		checkRowsClient(t, e, func(t *testing.T, token, me, other, step string, out any) {
 			t.Helper()
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, filepath.Join(suite.e2eDir, ".venv-1.5", "bin", "python"), filepath.Join("python", "rows.py"))
-			cmd.Dir = suite.e2eDir
-			cmd.Env = append(os.Environ(), "CHROMA_HOST=localhost", "CHROMA_PORT="+strconv.Itoa(e.g.port), "CHROMA_CA="+e.g.caRoot,
-				"ANONYMIZED_TELEMETRY=False", "HOME="+t.TempDir(), "CREDENTIALS="+token,
-				"TENANT="+e.tenant, "DATABASE=prod", "COLLECTION=shared", "ME="+me, "OTHER="+other, "STEP="+step)
+			env := []string{"CREDENTIALS=" + token, "TENANT=" + e.tenant, "DATABASE=prod", "COLLECTION=shared", "ME=" + me, "OTHER=" + other, "STEP=" + step}
 			if search {
-				cmd.Env = append(cmd.Env, "SEARCH=1")
+				env = append(env, "SEARCH=1")
 			}
-			stdout, err := cmd.Output()
-			require.NoError(t, err, "rows.py %s: %s\n%s", step, stdout, stderrOf(err))
-			require.NoError(t, json.Unmarshal(stdout, out), "rows.py printed: %s", stdout)
+			runPyScript(t, 2*time.Minute, e.g, "rows.py", out, env...)
 		}, search)
 	})
 }
