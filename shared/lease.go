@@ -150,27 +150,31 @@ func (s *Store) Take(key string, rate float64, burst int) (ok bool, wait time.Du
 // out to be no failure): to this process's share, for Redis with the next
 // call. False when the store is down.
 func (s *Store) Give(key string) bool {
-	if !s.up.Load() {
-		return false
-	}
-	l := s.leases.get(key)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	l.lastUsed = now
-	l.expire(now)
-	if l.tokens > 0 || now.Before(l.expires) {
-		l.tokens++
-	} else {
-		l.delta++
-	}
-	return true
+	return s.adjust(key, func(l *lease, now time.Time) {
+		if l.tokens > 0 || now.Before(l.expires) {
+			l.tokens++
+		} else {
+			l.delta++
+		}
+	})
 }
 
 // Spend takes one request from key's bucket that is never refused (a
 // failure that reserved nothing): from this process's share, else owed to
 // Redis with the next call. False when the store is down.
 func (s *Store) Spend(key string) bool {
+	return s.adjust(key, func(l *lease, _ time.Time) {
+		if l.tokens > 0 {
+			l.tokens--
+		} else {
+			l.delta--
+		}
+	})
+}
+
+// adjust runs change on key's lease under its lock, after dropping a
+// share that expired; false (and nothing changed) when the store is down.
+func (s *Store) adjust(key string, change func(l *lease, now time.Time)) bool {
 	if !s.up.Load() {
 		return false
 	}
@@ -180,11 +184,7 @@ func (s *Store) Spend(key string) bool {
 	now := time.Now()
 	l.lastUsed = now
 	l.expire(now)
-	if l.tokens > 0 {
-		l.tokens--
-	} else {
-		l.delta--
-	}
+	change(l, now)
 	return true
 }
 
