@@ -10,6 +10,13 @@
 // -budget bounds the whole run: the mutants it leaves are listed as not
 // run.
 //
+// Before the mutants of a file, its package's tests run once unmutated
+// with a coverage profile: they must pass, and a mutant in code the
+// profile shows they never reach is reported as not covered (a survivor)
+// without a run. Each run is `go test -vet=off -failfast` (vet would count
+// a mutant it dislikes as killed), with a timeout of ten times the
+// unmutated run (-timeout 0, the default) or -timeout.
+//
 //	go run ./scripts/mutants -budget 30m authz/rbac.go 'authenticate.go=Limiter|JWT' > mutants/REPORT.md
 package main
 
@@ -41,16 +48,17 @@ type mutant struct {
 	off, n int
 	repl   string
 	line   int
+	col    int
 	what   string
 }
 
 type result struct {
 	file, where, code string
-	outcome           string // killed, survived, not run
+	outcome           string // killed, survived, not covered, not run
 }
 
 func main() {
-	timeout := flag.Duration("timeout", 3*time.Minute, "per-mutant test timeout (a mutant that hangs the tests counts as killed)")
+	timeout := flag.Duration("timeout", 0, "per-mutant test timeout (a mutant that hangs the tests counts as killed); 0: ten times the unmutated run, at least 30s")
 	budget := flag.Duration("budget", 0, "bound on the whole run; 0: none")
 	flag.Parse()
 	tmp, err := os.MkdirTemp("", "mutants")
@@ -75,6 +83,17 @@ func main() {
 			fail(err)
 		}
 		lines := strings.Split(string(src), "\n")
+		var blocks []block
+		limit := *timeout
+		if len(ms) > 0 && (*budget == 0 || time.Since(start) < *budget) {
+			var took time.Duration
+			if blocks, took, err = baseline(tmp, file, run); err != nil {
+				fail(err)
+			}
+			if limit == 0 {
+				limit = autoTimeout(took)
+			}
+		}
 		for i, m := range ms {
 			r := result{file: file, where: fmt.Sprintf("%s:%d: %s", file, m.line, m.what), code: strings.TrimSpace(lines[m.line-1])}
 			if *budget > 0 && time.Since(start) > *budget {
@@ -82,8 +101,14 @@ func main() {
 				results = append(results, r)
 				continue
 			}
+			if !covered(blocks, m.line, m.col) {
+				r.outcome = "not covered"
+				results = append(results, r)
+				fmt.Fprintf(os.Stderr, "%d/%d %s %s\n", i+1, len(ms), r.where, r.outcome)
+				continue
+			}
 			mutated := string(src[:m.off]) + m.repl + string(src[m.off+m.n:])
-			r.outcome = runMutant(tmp, abs, file, run, mutated, *timeout)
+			r.outcome = runMutant(tmp, abs, file, run, mutated, limit)
 			if r.outcome != "" {
 				results = append(results, r)
 			}
@@ -106,12 +131,12 @@ func sites(abs string, src []byte) ([]mutant, error) {
 		case *ast.BinaryExpr:
 			if to, ok := flips[e.Op]; ok {
 				p := fset.Position(e.OpPos)
-				ms = append(ms, mutant{off: p.Offset, n: len(e.Op.String()), repl: to.String(), line: p.Line, what: e.Op.String() + " → " + to.String()})
+				ms = append(ms, mutant{off: p.Offset, n: len(e.Op.String()), repl: to.String(), line: p.Line, col: p.Column, what: e.Op.String() + " → " + to.String()})
 			}
 		case *ast.UnaryExpr:
 			if e.Op == token.NOT {
 				p := fset.Position(e.OpPos)
-				ms = append(ms, mutant{off: p.Offset, n: 1, repl: " ", line: p.Line, what: "! dropped"})
+				ms = append(ms, mutant{off: p.Offset, n: 1, repl: " ", line: p.Line, col: p.Column, what: "! dropped"})
 			}
 		}
 		return true
@@ -128,7 +153,7 @@ func runMutant(tmp, abs, file, run, mutated string, timeout time.Duration) strin
 	_ = os.WriteFile(path, []byte(mutated), 0o600)
 	ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{abs: path}})
 	_ = os.WriteFile(overlay, ov, 0o600)
-	args := []string{"test", "-count=1", "-failfast", "-overlay", overlay, "-timeout", timeout.String()}
+	args := []string{"test", "-count=1", "-vet=off", "-failfast", "-overlay", overlay, "-timeout", timeout.String()}
 	if run != "" {
 		args = append(args, "-run", run)
 	}
@@ -152,11 +177,26 @@ func report(args []string, results []result, took time.Duration) {
 	}
 	fmt.Printf("# Mutants\n\n`make mutants` (scripts/mutants): each comparison and logical operator flipped (`==`/`!=`, `<`/`>=`, `>`/`<=`, `&&`/`||`) and each logical not dropped, one mutant at a time; the file's package tests run against it (`go test -overlay`, nothing written).\n\n")
 	fmt.Printf("Files: %s\n\n", strings.Join(args, ", "))
-	fmt.Printf("Score: %d of %d killed (%d survived, %d not run within the budget); %s\n\n", count["killed"], count["killed"]+count["survived"], count["survived"], count["not run"], took.Round(time.Second))
-	fmt.Printf("## Survivors\n\n")
+	fmt.Printf("Score: %d of %d killed (%d survived, %d in code the tests never reach; %d not run within the budget); %s\n\n",
+		count["killed"], count["killed"]+count["survived"]+count["not covered"], count["survived"], count["not covered"], count["not run"], took.Round(time.Second))
+	files := []string{}
+	per := map[string]map[string]int{}
 	for _, r := range results {
-		if r.outcome == "survived" {
-			fmt.Printf("- %s — `%s`\n", r.where, r.code)
+		if per[r.file] == nil {
+			per[r.file] = map[string]int{}
+			files = append(files, r.file)
+		}
+		per[r.file][r.outcome]++
+	}
+	fmt.Printf("| file | killed | survived | not covered | not run |\n|---|---|---|---|---|\n")
+	for _, f := range files {
+		c := per[f]
+		fmt.Printf("| %s | %d | %d | %d | %d |\n", f, c["killed"], c["survived"], c["not covered"], c["not run"])
+	}
+	fmt.Printf("\n## Survivors\n\n")
+	for _, r := range results {
+		if r.outcome == "survived" || r.outcome == "not covered" {
+			fmt.Printf("- %s — `%s`%s\n", r.where, r.code, map[bool]string{true: " (not covered)"}[r.outcome == "not covered"])
 		}
 	}
 	if count["not run"] > 0 {
