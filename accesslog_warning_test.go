@@ -15,28 +15,6 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
 )
 
-func TestCredentialLogWarnings(t *testing.T) {
-	assert.Empty(t, credentialLogWarnings(credentialLogSetup{authorization: true}), "Caddy hides Authorization by itself")
-	// Any client may send X-Chroma-Token: an access log needs the filter
-	// whatever token_header says.
-	w := credentialLogWarnings(credentialLogSetup{authorization: true, accessLog: true})
-	require.Len(t, w, 1)
-	assert.Contains(t, w[0], "any client may send X-Chroma-Token, whatever token_header says")
-	assert.Contains(t, w[0], "request>headers>X-Chroma-Token delete")
-	w = credentialLogWarnings(credentialLogSetup{xChromaToken: true})
-	require.Len(t, w, 1)
-	assert.Contains(t, w[0], "error log")
-	assert.NotContains(t, w[0], "access log")
-	assert.Contains(t, w[0], "`format filter` block with the line `request>headers>X-Chroma-Token delete`")
-	w = credentialLogWarnings(credentialLogSetup{xChromaToken: true, accessLog: true})
-	require.Len(t, w, 1)
-	assert.Contains(t, w[0], "access log")
-	w = credentialLogWarnings(credentialLogSetup{xChromaToken: true, authorization: true, accessLog: true, logCredentials: true})
-	require.Len(t, w, 2)
-	assert.Contains(t, w[1], "log_credentials")
-	assert.Contains(t, w[1], "request>headers>Authorization delete")
-}
-
 // tokenSite is a site with X-Chroma-Token credentials and, in its body,
 // the given log lines; global the global log options.
 func tokenSite(port int, global, logBlock, upstream string) string {
@@ -156,7 +134,7 @@ func TestCheckNamesLogsThatWriteTokens(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := fmt.Sprintf("{\n%s}\n\nhttp://127.0.0.1:8080 {\n%s\tchroma_auth {\n\t\t%s\n\t}\n\treverse_proxy 127.0.0.1:8000\n}\n", tc.global, tc.site, tc.auth)
 			path := writeTestFile(t, t.TempDir(), "Caddyfile", cfg)
-			res, err := cli.Check(cli.CheckOptions{Config: path, Inspect: inspectHandler})
+			res, err := cli.Check(cli.CheckOptions{Config: path})
 			require.NoError(t, err)
 			require.Len(t, res.Handlers, 1)
 			require.Empty(t, res.Handlers[0].Errors)
@@ -184,7 +162,7 @@ func TestCaddyfileExampleFiltersTokens(t *testing.T) {
 	require.NotEqual(t, string(b), text, "the example names its token header")
 	path := writeTestFile(t, t.TempDir(), "Caddyfile", text)
 	t.Setenv("CHROMA_TOKEN", "example-token")
-	res, err := cli.Check(cli.CheckOptions{Config: path, Inspect: inspectHandler})
+	res, err := cli.Check(cli.CheckOptions{Config: path})
 	require.NoError(t, err)
 	require.Len(t, res.Handlers, 1)
 	require.Empty(t, res.Handlers[0].Errors)

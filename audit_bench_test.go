@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -26,7 +27,7 @@ func BenchmarkAudit(b *testing.B) {
 	keysFile, keys := writeKeys(b, dir, providers.KeyEntry{User: "alice"})
 	target := "/api/v2/tenants/default_tenant/databases/default_database/collections/0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77/query"
 	for _, mode := range []string{"off", "on-file", "on-discard"} {
-		h := provisioned(b, &ChromaAuth{KeysFile: keysFile, ReloadInterval: -1, FailuresPerMinute: -1})
+		h := provisioned(b, &ChromaAuth{Handler: config.Handler{KeysFile: keysFile, ReloadInterval: -1, FailuresPerMinute: -1}})
 		if mode != "off" {
 			f, err := os.Create(filepath.Join(dir, "audit.log"))
 			if mode == "on-discard" {

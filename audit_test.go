@@ -22,6 +22,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -82,7 +83,7 @@ func TestAuditLines(t *testing.T) {
 		providers.KeyEntry{User: "alice", Label: "wide"},
 		providers.KeyEntry{User: "bob", Expires: now.Add(-time.Minute)})
 	scoped, wide, expired := keys[0], keys[1], keys[2]
-	h, logs := observed(t, &ChromaAuth{KeysFile: keysFile, Audit: &Audit{}, ReloadInterval: -1, FailuresPerMinute: -1})
+	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{KeysFile: keysFile, Audit: &Audit{}, ReloadInterval: -1, FailuresPerMinute: -1}})
 
 	status := http.StatusOK
 	var upstreamErr error
@@ -204,14 +205,14 @@ func TestAuditLines(t *testing.T) {
 func TestAuditPublicAndOff(t *testing.T) {
 	dir := t.TempDir()
 	keysFile, keys := writeKeys(t, dir, providers.KeyEntry{User: "alice"})
-	h, logs := observed(t, &ChromaAuth{KeysFile: keysFile, Audit: &Audit{Public: true}, ReloadInterval: -1})
+	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{KeysFile: keysFile, Audit: &Audit{Public: true}, ReloadInterval: -1}})
 	require.NoError(t, h.ServeHTTP(httptest.NewRecorder(), auditRequest("GET", "/api/v2/heartbeat", nil), okNext))
 	all := logs.TakeAll()
 	require.Len(t, all, 1)
 	assert.Equal(t, "allowed", all[0].ContextMap()["decision"])
 	assert.Nil(t, all[0].ContextMap()["user"])
 
-	off := provisioned(t, &ChromaAuth{KeysFile: keysFile, ReloadInterval: -1})
+	off := provisioned(t, &ChromaAuth{Handler: config.Handler{KeysFile: keysFile, ReloadInterval: -1}})
 	assert.Nil(t, off.auditLog)
 	r := auditRequest("GET", "/api/v2/tenants/t/databases/d/collections", map[string]string{"Authorization": "Bearer " + keys[0]})
 	w := httptest.NewRecorder()
@@ -320,7 +321,7 @@ func TestAuditOffAllocatesNothing(t *testing.T) {
 func TestAuditPublicCoversPreflights(t *testing.T) {
 	dir := t.TempDir()
 	keysFile, _ := writeKeys(t, dir, providers.KeyEntry{User: "alice"})
-	h, logs := observed(t, &ChromaAuth{KeysFile: keysFile, Audit: &Audit{Public: true}, ReloadInterval: -1})
+	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{KeysFile: keysFile, Audit: &Audit{Public: true}, ReloadInterval: -1}})
 	r := auditRequest("OPTIONS", "/api/v2/tenants/t/databases/d/collections", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
 	require.NoError(t, h.ServeHTTP(httptest.NewRecorder(), r, okNext))
 	all := logs.TakeAll()
@@ -340,7 +341,7 @@ func (okWriter) WriteHeader(int)             {}
 // request the audit does not see stays on the stack (the audit writes a
 // copy).
 func TestPublicRouteAllocatesNothing(t *testing.T) {
-	h := provisioned(t, &ChromaAuth{Tokens: []string{"tok-0123456789abcdef"}, ReloadInterval: -1})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{Tokens: []string{"tok-0123456789abcdef"}, ReloadInterval: -1}})
 	r := auditRequest("GET", "/api/v2/heartbeat", nil)
 	n := testing.AllocsPerRun(200, func() {
 		if err := h.ServeHTTP(okWriter{}, r, okNext); err != nil {

@@ -8,18 +8,18 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
 // nameMaxAge is how long a learned collection name is trusted for a
-// grant decision by default (collection_name_ttl): a rename made on Chroma
-// directly or through another gateway is seen within it.
-const nameMaxAge = 10 * time.Second
+// grant decision by default (collection_name_ttl).
+const nameMaxAge = config.DefaultCollectionNameTTL
 
 // authorizeAndServe is the authorization half: decide, then act on the
 // decision (answer, or forward).
-func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *policy, vars *requestVars) error {
+func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, pol *config.Policy, vars *requestVars) error {
 	id := vars.id
 	if t, d, ok := listingWrite(r); ok {
 		// After the write, whatever its answer: a filtered listing made
@@ -27,7 +27,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		defer h.listings.Drop(t, d)
 	}
 	var owners authz.OwnerResolver
-	if authz.NeedsRoute(pol.rbac, id) || id.Rows != nil {
+	if authz.NeedsRoute(pol.RBAC, id) || id.Rows != nil {
 		owners = h.ownerResolver(r, next, id)
 	}
 	d := h.decide(r, pol, vars, owners)
@@ -56,9 +56,9 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 // the collections it names by id; then by the identity's rows, as far as
 // they can judge before the body streams. `caddy chroma-auth explain`
 // decides with this same function.
-func (h *ChromaAuth) decide(r *http.Request, pol *policy, vars *requestVars, owners authz.OwnerResolver) authz.Decision {
+func (h *ChromaAuth) decide(r *http.Request, pol *config.Policy, vars *requestVars, owners authz.OwnerResolver) authz.Decision {
 	id := vars.id
-	if !authz.NeedsRoute(pol.rbac, id) && id.Rows == nil {
+	if !authz.NeedsRoute(pol.RBAC, id) && id.Rows == nil {
 		d := authz.Decide(r.Context(), nil, id, nil, nil)
 		if r.Method == http.MethodPut {
 			// The one route of such a caller that is classified, by its
@@ -81,7 +81,7 @@ func (h *ChromaAuth) decide(r *http.Request, pol *policy, vars *requestVars, own
 		d.Rule.Role = vars.role
 		return d
 	}
-	d := authz.Decide(r.Context(), pol.rbac, id, &rt, owners)
+	d := authz.Decide(r.Context(), pol.RBAC, id, &rt, owners)
 	if d.Verdict == authz.VerdictAllowed && id.Rows != nil && !rt.Identity && !d.Filtered {
 		if reason := rowsVerdict(id, &rt); reason != "" {
 			d.Verdict, d.Status, d.Reason, d.Rule.Check = authz.VerdictRefused, http.StatusForbidden, reason, "rows"

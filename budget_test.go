@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // TestBadJWTsSpendTheBudget (issue 20): every kind of bad JWT is a failed
@@ -30,9 +32,9 @@ func TestBadJWTsSpendTheBudget(t *testing.T) {
 	}
 	for name, tok := range bad {
 		t.Run(name, func(t *testing.T) {
-			h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 3, JWT: &JWTConfig{
+			h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 3, JWT: &JWTConfig{
 				Secret: jwtTestSecret, Issuer: "self", TenantClaim: "chroma.tenant", DatabasesClaim: "chroma.databases",
-			}})
+			}}})
 			frozen := time.Unix(1_000_000, 0)
 			h.limiter.Now = func() time.Time { return frozen } // no refill during the test
 			const ip = "203.0.113.9"
@@ -54,7 +56,7 @@ func TestBadJWTsSpendTheBudget(t *testing.T) {
 // it is forgotten at its first refusal and spends the budget like any
 // other wrong password, ending in 429.
 func TestReplayedOldPasswordSpendsTheBudget(t *testing.T) {
-	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 3})
+	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 3}})
 	frozen := time.Unix(1_000_000, 0)
 	h.limiter.Now = func() time.Time { return frozen } // no refill during the test
 	const ip = "203.0.113.9"

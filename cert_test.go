@@ -15,6 +15,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 const certUsersYAML = `users:
@@ -67,7 +69,7 @@ func unverified(c tls.Certificate) *tls.ConnectionState {
 func TestClientCertIdentity(t *testing.T) {
 	ca := newTestCA(t, "clients")
 	users := writeTestFile(t, t.TempDir(), "users.yaml", certUsersYAML)
-	h, logs := observed(t, &ChromaAuth{UsersFile: users, ClientCert: &ClientCert{}, Audit: &Audit{}, ReloadInterval: -1, FailuresPerMinute: -1})
+	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{UsersFile: users, ClientCert: &ClientCert{}, Audit: &Audit{}, ReloadInterval: -1, FailuresPerMinute: -1}})
 	c := &certHarness{t: t, h: h}
 	reader := ca.issue(t, leafOpts{CN: "whatever", URIs: []string{"spiffe://example.org/reader"}})
 	ops := ca.issue(t, leafOpts{CN: "ops"})
@@ -139,17 +141,20 @@ func TestClientCertIdentity(t *testing.T) {
 func TestClientCertOffIgnoresCertificates(t *testing.T) {
 	ca := newTestCA(t, "clients")
 	users := writeTestFile(t, t.TempDir(), "users.yaml", certUsersYAML)
-	h := provisioned(t, &ChromaAuth{UsersFile: users, ReloadInterval: -1, FailuresPerMinute: -1})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{UsersFile: users, ReloadInterval: -1, FailuresPerMinute: -1}})
 	c := &certHarness{t: t, h: h}
 	reader := ca.issue(t, leafOpts{URIs: []string{"spiffe://example.org/reader"}})
 	assert.Equal(t, http.StatusUnauthorized, c.serve("/api/v2/tenants/acme/databases/prod/collections/docs", ca.verified(reader), nil))
-	assert.Len(t, h.certWarnings(h.policy.Load().creds), 1, "certs without client_cert are warned of")
+	_, warnings, err := h.LoadPolicy(h.src, false)
+	require.NoError(t, err)
+	require.Len(t, warnings, 1, "certs without client_cert are warned of")
+	assert.Contains(t, warnings[0], "client_cert is not set")
 }
 
 func TestClientCertRequired(t *testing.T) {
 	ca := newTestCA(t, "clients")
 	users := writeTestFile(t, t.TempDir(), "users.yaml", certUsersYAML)
-	h, logs := observed(t, &ChromaAuth{UsersFile: users, ClientCert: &ClientCert{Required: true}, Audit: &Audit{}, ReloadInterval: -1, FailuresPerMinute: -1})
+	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{UsersFile: users, ClientCert: &ClientCert{Required: true}, Audit: &Audit{}, ReloadInterval: -1, FailuresPerMinute: -1}})
 	c := &certHarness{t: t, h: h}
 	ops := ca.issue(t, leafOpts{CN: "ops"})
 	path := "/api/v2/tenants/t/databases/d/collections"
@@ -171,7 +176,7 @@ func TestClientCertRequired(t *testing.T) {
 func TestClientCertUnclaimedSpendsFailureBudget(t *testing.T) {
 	ca := newTestCA(t, "clients")
 	users := writeTestFile(t, t.TempDir(), "users.yaml", certUsersYAML)
-	h := provisioned(t, &ChromaAuth{UsersFile: users, ClientCert: &ClientCert{}, ReloadInterval: -1, FailuresPerMinute: 3})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{UsersFile: users, ClientCert: &ClientCert{}, ReloadInterval: -1, FailuresPerMinute: 3}})
 	c := &certHarness{t: t, h: h}
 	nobody := ca.issue(t, leafOpts{CN: "nobody"})
 	ops := ca.issue(t, leafOpts{CN: "ops"})
@@ -188,7 +193,7 @@ func TestClientCertUnclaimedSpendsFailureBudget(t *testing.T) {
 func TestClientCertReload(t *testing.T) {
 	ca := newTestCA(t, "clients")
 	users := writeTestFile(t, t.TempDir(), "users.yaml", "users:\n  - id: svc-a\n    certs: [\"DNS=svc.example\"]\n  - id: svc-b\n    tenant: b\n")
-	h := provisioned(t, &ChromaAuth{UsersFile: users, ClientCert: &ClientCert{}, ReloadInterval: caddy.Duration(10 * time.Millisecond), FailuresPerMinute: -1})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{UsersFile: users, ClientCert: &ClientCert{}, ReloadInterval: caddy.Duration(10 * time.Millisecond), FailuresPerMinute: -1}})
 	c := &certHarness{t: t, h: h}
 	svc := ca.issue(t, leafOpts{DNS: []string{"svc.example"}})
 	path := "/api/v2/tenants/b/databases/d/collections"
@@ -228,7 +233,7 @@ func TestClientCertCaddyfile(t *testing.T) {
 		assert.ErrorContains(t, m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(in)), msg, in)
 	}
 	// client_cert with nothing to match against.
-	err := (&ChromaAuth{Tokens: []string{"tok-1"}, ClientCert: &ClientCert{}}).Validate()
+	err := (&ChromaAuth{Handler: config.Handler{Tokens: []string{"tok-1"}, ClientCert: &ClientCert{}}}).Validate()
 	assert.ErrorContains(t, err, "client_cert needs a users_file")
 
 	// An unknown matcher fails the load, naming the file, line, user and
@@ -236,13 +241,13 @@ func TestClientCertCaddyfile(t *testing.T) {
 	users := writeTestFile(t, t.TempDir(), "users.yaml", "users:\n  - id: a\n    tokens: [tok-a]\n  - id: svc\n    certs: [\"OU=eng\"]\n")
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
 	defer cancel()
-	err = (&ChromaAuth{UsersFile: users, ClientCert: &ClientCert{}, ReloadInterval: -1}).Provision(ctx)
+	err = (&ChromaAuth{Handler: config.Handler{UsersFile: users, ClientCert: &ClientCert{}, ReloadInterval: -1}}).Provision(ctx)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), users+`:4: user "svc": certs[0]: unknown matcher "OU"`), err.Error())
 
 	// A users file with only certs serves with client_cert, and fails
 	// without (it would be no credentials at all).
 	only := writeTestFile(t, t.TempDir(), "users.yaml", "users:\n  - id: svc\n    certs: [\"CN=svc\"]\n")
-	provisioned(t, &ChromaAuth{UsersFile: only, ClientCert: &ClientCert{}, ReloadInterval: -1})
-	assert.Error(t, (&ChromaAuth{UsersFile: only, ReloadInterval: -1}).Provision(ctx))
+	provisioned(t, &ChromaAuth{Handler: config.Handler{UsersFile: only, ClientCert: &ClientCert{}, ReloadInterval: -1}})
+	assert.Error(t, (&ChromaAuth{Handler: config.Handler{UsersFile: only, ReloadInterval: -1}}).Provision(ctx))
 }

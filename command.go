@@ -1,13 +1,8 @@
 package chromaauth
 
 import (
-	"encoding/json"
-	"os"
-	"sort"
-
 	"github.com/spf13/cobra"
 
-	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
@@ -155,75 +150,12 @@ environment: run it with the gateway's environment.
 			return cli.RunCheck(stdio(cmd), cli.CheckOptions{
 				Config:  fs.String("config"),
 				Adapter: fs.String("adapter"),
-				Inspect: inspectHandler,
 			})
 		}),
 	}
 	c.Flags().StringP("config", "c", "", "Configuration file (required)")
 	c.Flags().StringP("adapter", "a", "", "Name of config adapter (default: caddyfile for a file named Caddyfile*, else JSON)")
 	return c
-}
-
-// inspectHandler loads one chroma_auth handler from its JSON the way
-// Provision does, without starting anything, for `caddy chroma-auth check`.
-func inspectHandler(raw json.RawMessage) cli.HandlerReport {
-	var r cli.HandlerReport
-	fail := func(prefix string, err error) cli.HandlerReport {
-		r.Errors = append(r.Errors, prefix+err.Error())
-		return r
-	}
-	h, err := handlerOf(raw)
-	if err != nil {
-		return fail("config: ", err)
-	}
-	r.FromEnv = h.FromEnv
-	pol, warnings, err := h.prepare(os.LookupEnv)
-	r.TokenHeader = h.tokenHeader
-	for p := range h.public {
-		r.Public = append(r.Public, p)
-	}
-	sort.Strings(r.Public)
-	r.Files = h.watchedFiles()
-	if files, err := h.checkJWT(); files != nil || err != nil {
-		r.Files = append(r.Files, files...)
-		if err != nil {
-			r.Errors = append(r.Errors, err.Error())
-		}
-	}
-	r.Authz = h.authzPath()
-	r.Warnings = append(r.Warnings, warnings...)
-	if err != nil {
-		r.Errors = append(r.Errors, err.Error())
-	} else {
-		r.Basic, r.Users, r.Tokens = pol.creds.Basic(), pol.creds.NumUsers(), pol.creds.NumTokens()
-		r.Keys = pol.creds.NumKeys()
-		if pol.rbac != nil {
-			r.Roles = len(pol.rbac.Roles())
-		}
-	}
-	r.Warnings = append(r.Warnings, cli.FileModeWarnings(r.Files)...)
-	if h.ForwardCredentials {
-		r.Warnings = append(r.Warnings, "forward_credentials: the Authorization and X-Chroma-Token headers reach the upstream and its logs")
-	}
-	return r
-}
-
-// handlerOf is a chroma_auth handler from its JSON, unprovisioned.
-func handlerOf(raw json.RawMessage) (*ChromaAuth, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	delete(m, "handler")
-	stripped, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	h := new(ChromaAuth)
-	if err := caddy.StrictUnmarshalJSON(stripped, h); err != nil {
-		return nil, err
-	}
-	return h, nil
 }
 
 // keyCommand is `caddy chroma-auth key <create|list|revoke>`; see cli.RunKey.
@@ -248,7 +180,7 @@ func keyCommand() *cobra.Command {
 					a.Role, a.Collections, a.Label = fs.String("role"), fs.String("collections"), fs.String("label")
 					a.Expires, a.NoExpiry = fs.String("expires"), fs.Bool("no-expiry")
 					a.Rows = fs.String("rows")
-					a.Config, a.Adapter, a.Within = fs.String("config"), fs.String("adapter"), keyWithinUser
+					a.Config, a.Adapter = fs.String("config"), fs.String("adapter")
 					a.Rate, a.Burst, a.Concurrent = fs.String("rate"), fs.Int("burst"), fs.Int("concurrent")
 					a.MaxBatch, a.MaxResults, a.MaxWhere = fs.Int("max-batch"), fs.Int("max-results"), fs.Int("max-where")
 				}

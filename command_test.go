@@ -170,10 +170,10 @@ func TestCommandCheckFromEnv(t *testing.T) {
 }
 
 func TestInspectHandlerRejectsUnknownFields(t *testing.T) {
-	r := inspectHandler([]byte(`{"handler":"chroma_auth","htpasswd_fiel":"/x"}`))
+	r := cli.Inspect([]byte(`{"handler":"chroma_auth","htpasswd_fiel":"/x"}`))
 	require.Len(t, r.Errors, 1)
 	assert.Contains(t, r.Errors[0], "htpasswd_fiel")
-	r = inspectHandler([]byte(`{"handler":"chroma_auth"}`))
+	r = cli.Inspect([]byte(`{"handler":"chroma_auth"}`))
 	require.Len(t, r.Errors, 1)
 	assert.Contains(t, r.Errors[0], "no credentials")
 }

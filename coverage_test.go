@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -156,10 +157,10 @@ func serveRec(h *ChromaAuth, ip, authz string) *httptest.ResponseRecorder {
 // should retry), counted as busy, and it does not spend the address's
 // failure allowance.
 func TestBusyBcryptIs503WithRetryAfter(t *testing.T) {
-	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 1})
+	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 1}})
 	entered, release := make(chan struct{}, 8), make(chan struct{})
 	// The one slot is held by a check that waits for release.
-	h.auth = providers.NewAuthenticator(h.policy.Load().creds, providers.Options{
+	h.auth = providers.NewAuthenticator(h.policy.Load().Creds, providers.Options{
 		MaxConcurrentBcrypt: 1,
 		BcryptQueueTimeout:  20 * time.Millisecond,
 		OnBcrypt: func() {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
@@ -34,7 +35,7 @@ import (
 // the upstream it was given (none without one).
 type explainer struct {
 	h        *ChromaAuth
-	pol      *policy
+	pol      *config.Policy
 	upstream *url.URL // nil: the lookups are not made
 	client   *http.Client
 }
@@ -42,10 +43,11 @@ type explainer struct {
 // openExplainer loads a handler's JSON as Provision would (files, RBAC,
 // JWT keys) without starting any watcher, limiter or metric.
 func openExplainer(raw json.RawMessage, upstreamURL string) (cli.Explainer, error) {
-	h, err := handlerOf(raw)
+	cfg, err := config.Decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	h := &ChromaAuth{Handler: *cfg}
 	e := &explainer{h: h, client: &http.Client{Timeout: 10 * time.Second}}
 	if upstreamURL != "" {
 		u, err := url.Parse(upstreamURL)
@@ -55,14 +57,14 @@ func openExplainer(raw json.RawMessage, upstreamURL string) (cli.Explainer, erro
 		e.upstream = u
 	}
 	h.logger = zap.NewNop()
-	h.applyDefaults()
+	h.ApplyDefaults()
 	h.ReloadInterval = -1
 	if e.pol, _, err = h.prepare(os.LookupEnv); err != nil {
 		return nil, err
 	}
-	h.policy = new(atomic.Pointer[policy])
+	h.policy = new(atomic.Pointer[config.Policy])
 	h.policy.Store(e.pol)
-	h.auth = providers.NewAuthenticator(e.pol.creds, providers.Options{MaxConcurrentBcrypt: 1})
+	h.auth = providers.NewAuthenticator(e.pol.Creds, providers.Options{MaxConcurrentBcrypt: 1})
 	h.owners = authz.NewOwners(lookup.MaxOwners)
 	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
@@ -86,7 +88,7 @@ func (e *explainer) Explain(ctx context.Context, as cli.As, req cli.Request) (cl
 		r.Header.Set("Content-Type", "application/json")
 	}
 	if as.User != "" {
-		if _, ok := e.pol.creds.UserIdentity(as.User); !ok {
+		if _, ok := e.pol.Creds.UserIdentity(as.User); !ok {
 			return x, fmt.Errorf("user %q: no credential file of this chroma_auth names it", as.User)
 		}
 	}
@@ -102,7 +104,7 @@ func (e *explainer) Explain(ctx context.Context, as cli.As, req cli.Request) (cl
 		x.Decision = unauthenticated(reason)
 		return x, nil
 	}
-	vars := &requestVars{id: id, role: e.pol.roleOf(id), r: r}
+	vars := &requestVars{id: id, role: e.pol.RoleOf(id), r: r}
 	lookups := &lookupLog{}
 	f := lookup.Fetcher{Owners: e.h.owners, R: r, Next: caddyhttp.HandlerFunc(func(w http.ResponseWriter, sub *http.Request) error {
 		return e.lookup(w, sub, lookups)
@@ -123,7 +125,7 @@ func (e *explainer) Explain(ctx context.Context, as cli.As, req cli.Request) (cl
 // gateway makes of the credential as a client would send it.
 func (e *explainer) identify(r *http.Request, as cli.As) (*providers.Identity, string, error) {
 	if as.User != "" {
-		id, ok := e.pol.creds.UserIdentity(as.User)
+		id, ok := e.pol.Creds.UserIdentity(as.User)
 		if !ok {
 			return nil, "", fmt.Errorf("user %q: no credential file of this chroma_auth names it", as.User)
 		}
@@ -138,7 +140,7 @@ func (e *explainer) identify(r *http.Request, as cli.As) (*providers.Identity, s
 	} else {
 		r.Header.Set(e.h.tokenHeader, tok)
 	}
-	id, reason, _ := e.h.authenticate(r, e.pol.creds)
+	id, reason, _ := e.h.authenticate(r, e.pol.Creds)
 	e.h.stripCredentials(r)
 	return id, reason, nil
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // TestIPv6CountsByPrefix: the addresses of one /64 share a bucket; the
@@ -34,7 +36,7 @@ func TestIPv6CountsByPrefix(t *testing.T) {
 // no difference between right and wrong. Credentials that succeeded from
 // the address before the block, and every other address, still pass.
 func TestBlockedAddressLearnsNothing(t *testing.T) {
-	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 5, Tokens: []string{"valid-token-1", "valid-token-2"}})
+	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 5, Tokens: []string{"valid-token-1", "valid-token-2"}}})
 	frozen := time.Unix(1_000_000, 0)
 	h.limiter.Now = func() time.Time { return frozen } // no refill during the test
 	const attacker, user = "203.0.113.9", "198.51.100.4"
@@ -75,7 +77,7 @@ func TestBlockedAddressLearnsNothing(t *testing.T) {
 // address check no more credentials than the allowance, since each takes
 // its try before its check.
 func TestConcurrentGuessesStayWithinTheLimit(t *testing.T) {
-	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 10, MaxConcurrentBcrypt: 8})
+	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 10, MaxConcurrentBcrypt: 8}})
 	h.limiter.Now = func() time.Time { return time.Unix(1_000_000, 0) }
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -17,6 +17,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // provisioned builds a handler the way Caddy does, from its JSON fields.
@@ -53,7 +55,7 @@ func serve(h *ChromaAuth, ip, authz string) int {
 // default (10, as `htpasswd -B -C 10`), so that wrong passwords cost what
 // they cost in production.
 func floodHandler(t testing.TB, perMinute, cost int) *ChromaAuth {
-	return floodHandlerWith(t, cost, &ChromaAuth{FailuresPerMinute: perMinute})
+	return floodHandlerWith(t, cost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: perMinute}})
 }
 
 func floodHandlerWith(t testing.TB, cost int, h *ChromaAuth) *ChromaAuth {
@@ -134,7 +136,7 @@ func BenchmarkCachedUnderFlood(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			var h *ChromaAuth
 			if tc.unprotected {
-				h = floodHandlerWith(b, bcrypt.DefaultCost, &ChromaAuth{FailuresPerMinute: -1, MaxConcurrentBcrypt: 64})
+				h = floodHandlerWith(b, bcrypt.DefaultCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: -1, MaxConcurrentBcrypt: 64}})
 			} else {
 				h = floodHandler(b, DefaultFailuresPerMinute, bcrypt.DefaultCost)
 			}
@@ -215,7 +217,7 @@ func TestConcurrentLoadWithReload(t *testing.T) {
 	dir := t.TempDir()
 	ht := writeHtpasswd(t, dir, map[string]string{"alice": "alice-pw", "bob": "bob-pw"})
 	toks := writeTestFile(t, dir, "tokens.txt", "tok-a\ntok-b\n")
-	h := provisioned(t, &ChromaAuth{HtpasswdFile: ht, TokenFiles: []string{toks}, FailuresPerMinute: -1, ReloadInterval: caddy.Duration(5 * time.Millisecond)})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{HtpasswdFile: ht, TokenFiles: []string{toks}, FailuresPerMinute: -1, ReloadInterval: caddy.Duration(5 * time.Millisecond)}})
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // discardWriter is a ResponseWriter that costs nothing, so the benchmarks
@@ -38,7 +40,7 @@ func benchHandler(b *testing.B) *ChromaAuth {
 		b.Fatal(err)
 	}
 	ht := writeTestFile(b, dir, "server.htpasswd", "alice:"+string(h)+"\n")
-	return provisioned(b, &ChromaAuth{HtpasswdFile: ht, Tokens: []string{"bench-token-0123456789"}, ReloadInterval: -1})
+	return provisioned(b, &ChromaAuth{Handler: config.Handler{HtpasswdFile: ht, Tokens: []string{"bench-token-0123456789"}, ReloadInterval: -1}})
 }
 
 // runHandler serves r b.N times; set puts the credential headers back
@@ -69,7 +71,7 @@ func BenchmarkHandler(b *testing.B) {
 	basic := []string{basicHeader("alice", "secret")}
 	b.Run("cached-basic", func(b *testing.B) {
 		r := benchRequest("GET", "/api/v2/tenants/default_tenant/databases/default_database/collections")
-		if _, ok := h.auth.CachedBasic(h.policy.Load().creds, "alice", "secret"); !ok {
+		if _, ok := h.auth.CachedBasic(h.policy.Load().Creds, "alice", "secret"); !ok {
 			set := func(hd http.Header) { hd["Authorization"] = basic }
 			set(r.Header)
 			_ = h.ServeHTTP(&discardWriter{h: http.Header{}}, r, okNext) // verify once

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // BenchmarkJWT is the per-request cost of a JWT through the handler: a
@@ -26,11 +28,12 @@ func BenchmarkJWT(b *testing.B) {
 		b.Fatal(err)
 	}
 	keys := writeTestFile(b, dir, "keys.pem", string(pemPublic(b, &rsaKey.PublicKey))+string(pemPublic(b, &ecKey.PublicKey)))
-	h := provisioned(b, &ChromaAuth{
+	h := provisioned(b, &ChromaAuth{Handler: config.Handler{
 		Tokens:         []string{"bench-token-0123456789"},
 		ReloadInterval: -1,
 		// unscoped, as the static token is: the same authorization work
 		JWT: &JWTConfig{KeyFiles: []string{keys}, Secret: jwtTestSecret, Issuer: "bench", RoleClaim: "chroma.role"},
+	},
 	})
 	h.limiter = nil
 	path := "/api/v2/tenants/acme/databases/prod/collections/0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77/query"

@@ -23,7 +23,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth/jwttest"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 const jwtTestSecret = "jwt-test-secret-0123456789abcdef-0123456789abcdef"
@@ -208,7 +211,7 @@ func TestJWTCleanupStopsEverything(t *testing.T) {
 	secretFile := writeTestFile(t, dir, "secret", jwtTestSecret)
 	before := runtime.NumGoroutine()
 	for range 10 {
-		h := &ChromaAuth{JWT: &JWTConfig{JWKSURL: p.URL + "/jwks", Audience: []string{"chroma"}, KeyFiles: []string{keyFile}, SecretFile: secretFile}, ReloadInterval: caddy.Duration(10 * time.Millisecond)}
+		h := &ChromaAuth{Handler: config.Handler{JWT: &JWTConfig{JWKSURL: p.URL + "/jwks", Audience: []string{"chroma"}, KeyFiles: []string{keyFile}, SecretFile: secretFile}, ReloadInterval: caddy.Duration(10 * time.Millisecond)}}
 		ctx, cancel := caddy.NewContext(caddy.Context{Context: t.Context()})
 		require.NoError(t, h.Provision(ctx))
 		require.True(t, h.jwt.Ready())
@@ -257,7 +260,7 @@ func TestJWTCommandMintsWhatTheGatewayAccepts(t *testing.T) {
 // comes in that header; `check` reports a jwt block's unreadable key file
 // and lists its files.
 func TestJWTInXChromaTokenAndCheck(t *testing.T) {
-	h := provisioned(t, &ChromaAuth{TokenHeader: "X-Chroma-Token", ReloadInterval: -1, JWT: &JWTConfig{Secret: jwtTestSecret}})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{TokenHeader: "X-Chroma-Token", ReloadInterval: -1, JWT: &JWTConfig{Secret: jwtTestSecret}}})
 	tok := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("x", nil))
 	r := httptest.NewRequest("GET", "/api/v2/tenants/t", nil)
 	caddyhttp.NewTestReplacer(r)
@@ -273,12 +276,12 @@ func TestJWTInXChromaTokenAndCheck(t *testing.T) {
 	dir := t.TempDir()
 	secret := writeTestFile(t, dir, "secret", jwtTestSecret)
 	raw := []byte(`{"handler":"chroma_auth","jwt":{"key_files":["` + dir + `/missing.pem"],"secret_file":"` + secret + `"}}`)
-	rep := inspectHandler(raw)
+	rep := cli.Inspect(raw)
 	require.Len(t, rep.Errors, 1)
 	assert.Contains(t, rep.Errors[0], "missing.pem")
 	assert.Contains(t, rep.Files, secret)
 	raw = []byte(`{"handler":"chroma_auth","jwt":{"secret_file":"` + secret + `"}}`)
-	rep = inspectHandler(raw)
+	rep = cli.Inspect(raw)
 	assert.Empty(t, rep.Errors)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -41,10 +42,11 @@ func leastHandler(t *testing.T, keys ...providers.KeyEntry) (*ChromaAuth, []stri
 	rbac := writeTestFile(t, dir, "rbac.yaml", leastRBAC)
 	secret := writeTestFile(t, dir, "secret", jwtTestSecret)
 	keysFile, secrets := writeKeys(t, dir, keys...)
-	h := provisioned(t, &ChromaAuth{
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{
 		UsersFile: users, TokenFiles: []string{users}, KeysFile: keysFile, AuthzFile: rbac,
 		JWT:            &JWTConfig{SecretFile: secret, Audience: []string{"chroma"}, TenantClaim: "tenant", RoleClaim: "role", DatabasesClaim: "databases"},
 		ReloadInterval: -1, FailuresPerMinute: -1,
+	},
 	})
 	return h, secrets, keysFile
 }
@@ -133,9 +135,9 @@ func TestWiderKeysWarnedAtLoad(t *testing.T) {
 		providers.KeyEntry{User: "alice", Tenant: "beta", Expires: time.Now().Add(time.Hour)},
 		providers.KeyEntry{User: "dave", Role: "admin"},
 		providers.KeyEntry{User: "alice", Role: "reader", Tenant: "acme", Databases: []string{"prod"}})
-	pol, warnings, err := h.loadPolicy()
+	pol, warnings, err := h.LoadPolicy(h.src, false)
 	require.NoError(t, err)
-	assert.Equal(t, 3, pol.creds.NumKeys(), "the key outside its user's tenant is left out")
+	assert.Equal(t, 3, pol.Creds.NumKeys(), "the key outside its user's tenant is left out")
 	all := strings.Join(warnings, "\n")
 	assert.Contains(t, all, keysFile+":1: key ")
 	assert.Contains(t, all, `tenant "*" beyond the user's "acme"`)
@@ -147,7 +149,7 @@ func TestWiderKeysWarnedAtLoad(t *testing.T) {
 	assert.NotContains(t, all, keysFile+":4:", "within its user")
 	assert.NotContains(t, all, "tok-alice")
 
-	rep := inspectHandler([]byte(`{"handler":"chroma_auth","users_file":"` + h.UsersFile + `","token_files":["` + h.UsersFile + `"],"keys_file":"` + keysFile + `","authz_file":"` + h.AuthzFile + `"}`))
+	rep := cli.Inspect([]byte(`{"handler":"chroma_auth","users_file":"` + h.UsersFile + `","token_files":["` + h.UsersFile + `"],"keys_file":"` + keysFile + `","authz_file":"` + h.AuthzFile + `"}`))
 	assert.Empty(t, rep.Errors)
 	assert.Contains(t, strings.Join(rep.Warnings, "\n"), `refused: user "alice"`)
 }
@@ -172,7 +174,7 @@ func TestKeyCreateRefusesAWiderKey(t *testing.T) {
 `)
 	create := func(a cli.KeyArgs) (int, string, error) {
 		var out, errOut strings.Builder
-		a.Op, a.File, a.Config, a.Within = "create", keys, caddyfile, keyWithinUser
+		a.Op, a.File, a.Config = "create", keys, caddyfile
 		code, err := cli.RunKey(cli.IO{Stdout: &out, Stderr: &errOut}, a)
 		return code, out.String(), err
 	}
@@ -208,7 +210,7 @@ func TestKeyCreateRefusesAWiderKey(t *testing.T) {
 	assert.Equal(t, cli.ExitOK, code)
 
 	var o strings.Builder
-	code, err = cli.RunKey(cli.IO{Stdout: &o, Stderr: &o}, cli.KeyArgs{Op: "create", File: dir + "/other.jsonl", User: "dave", Config: caddyfile, Within: keyWithinUser})
+	code, err = cli.RunKey(cli.IO{Stdout: &o, Stderr: &o}, cli.KeyArgs{Op: "create", File: dir + "/other.jsonl", User: "dave", Config: caddyfile})
 	assert.Equal(t, cli.ExitFailed, code)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no chroma_auth handler in "+caddyfile+" reads keys file "+dir+"/other.jsonl")

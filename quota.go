@@ -8,27 +8,10 @@ import (
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
-
-// QuotaConfig is the `limits` block: the quotas of every identity (a
-// user, an API key; with per_tenant, a tenant as one), which a user's
-// `limits:` in the users file replace, and which an API key's or a JWT's
-// own limits only tighten.
-//
-// Over rate or concurrent, a request is answered 429 with Retry-After and
-// Chroma's `RateLimitError` body; over a size (max_batch, max_results,
-// max_where) 400 with Chroma's `QuotaError` body naming the limit. Either
-// way nothing reaches Chroma.
-type QuotaConfig struct {
-	quota.Limits
-
-	// Count a tenant's identities as one: every user and key of a tenant
-	// share its rate and concurrency. Identities of every tenant ("*")
-	// still count each on its own.
-	PerTenant bool `json:"per_tenant,omitempty"`
-}
 
 // quotaState is what a handler counts its quotas with.
 type quotaState struct {
@@ -65,9 +48,9 @@ func (q *quotaState) keyOf(id *providers.Identity) quota.Key {
 
 // admitQuota applies id's quotas to r. When it refuses, it has answered
 // and done is true; else the caller ends the ticket when the request ends.
-func (h *ChromaAuth) admitQuota(w http.ResponseWriter, r *http.Request, pol *policy, id *providers.Identity) (t quota.Ticket, done bool, err error) {
+func (h *ChromaAuth) admitQuota(w http.ResponseWriter, r *http.Request, pol *config.Policy, id *providers.Identity) (t quota.Ticket, done bool, err error) {
 	q := h.quota
-	l := q.limitsOf(pol.creds, id)
+	l := q.limitsOf(pol.Creds, id)
 	if l.IsZero() {
 		return t, false, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
@@ -19,8 +20,8 @@ import (
 // quota_rate, a size is quota_exceeded with reason quota_size, and the
 // audit line says which.
 func TestQuotaRefusalsRecorded(t *testing.T) {
-	h, logs := observed(t, &ChromaAuth{Tokens: []string{"tok"}, Audit: &Audit{}, ReloadInterval: -1,
-		Limits: &QuotaConfig{Limits: quota.Limits{Rate: 1.0 / 60, Burst: 1, MaxBatch: 1}}})
+	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{Tokens: []string{"tok"}, Audit: &Audit{}, ReloadInterval: -1,
+		Limits: &QuotaConfig{Limits: quota.Limits{Rate: 1.0 / 60, Burst: 1, MaxBatch: 1}}}})
 	denied := func(reason string) float64 { return testutil.ToFloat64(chromaMetrics.denied.WithLabelValues(reason)) }
 	result := func(r string) float64 { return testutil.ToFloat64(chromaMetrics.requests.WithLabelValues(r)) }
 	rate0, size0, limited0, exceeded0 := denied(reasonQuotaRate), denied(reasonQuotaSize), result(resultRateLimited), result(resultQuota)

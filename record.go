@@ -16,10 +16,6 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
-// Audit turns on the audit log (see audit.Config): `audit` or `audit {
-// public }` in the Caddyfile.
-type Audit = audit.Config
-
 // outcome is how a decision is counted and written: the requests_total
 // result, the audit's decision, and the reason (denied_total's label, the
 // denial log's and the placeholder's), each a constant.

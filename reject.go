@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -29,7 +30,7 @@ var (
 // reject answers a request that did not authenticate. The reason goes to
 // the log (at debug level, so an operator can turn it on) and the
 // `{http.auth.chroma_auth.reason}` placeholder, never to the client.
-func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy, reason string, retry time.Duration) error {
+func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *config.Policy, reason string, retry time.Duration) error {
 	d := authz.Decision{Verdict: authz.VerdictUnauthenticated, Status: http.StatusUnauthorized, Reason: reason}
 	switch reason {
 	case reasonBusy, reasonJWTUnavailable:
@@ -49,7 +50,7 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *policy,
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(retry.Seconds(), 1)))))
 		return writeJSON(w, http.StatusTooManyRequests, bodyRateLimited)
 	}
-	if pol.creds.Basic() {
+	if pol.Creds.Basic() {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+h.realm()+`", charset="UTF-8"`)
 	} else if h.tokenHeader == headerAuthorization {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+h.realm()+`"`)

@@ -1,9 +1,7 @@
 package chromaauth
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
@@ -13,18 +11,6 @@ const (
 	headerAuthorization = authz.HeaderAuthorization
 	headerChromaToken   = authz.HeaderChromaToken
 )
-
-// canonicalTokenHeader accepts the header names Chroma users know:
-// Authorization / AUTHORIZATION and X-Chroma-Token / X_CHROMA_TOKEN.
-func canonicalTokenHeader(name string) (string, error) {
-	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
-	case "", "authorization":
-		return headerAuthorization, nil
-	case "x-chroma-token":
-		return headerChromaToken, nil
-	}
-	return "", fmt.Errorf("chroma_auth: token_header %q: must be Authorization or X-Chroma-Token", name)
-}
 
 // Reasons a request is refused; they go to logs, metrics and the
 // `{http.auth.chroma_auth.reason}` placeholder, never to the client.
@@ -58,20 +44,6 @@ func parseBasic(b64 string) (user, pass string, ok bool) { return authz.ParseBas
 // DefaultPublic are the routes Chroma serves without credentials: its
 // server's default exemption list, and the Rust server's healthcheck.
 var DefaultPublic = authz.DefaultPublic
-
-// publicSet is the set of public paths (see authz.NewPublicPaths).
-func publicSet(extra []string, noDefaults bool) map[string]struct{} {
-	return authz.NewPublicPaths(extra, noDefaults)
-}
-
-// checkPublicPath accepts only plain absolute paths (see
-// authz.CheckPublicPath).
-func checkPublicPath(p string) error {
-	if err := authz.CheckPublicPath(p); err != nil {
-		return fmt.Errorf("chroma_auth: %w", err)
-	}
-	return nil
-}
 
 // isPublic reports whether r is a GET or HEAD of a public route, byte for
 // byte (see authz.PublicPaths.Match, where the matching is fuzzed).

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -24,7 +25,7 @@ func TestGoneCredentialFilesRevoke(t *testing.T) {
 	tokens := writeTestFile(t, dir, "tokens.txt", "tok-static-0123\n")
 	keysFile, keys := writeKeys(t, dir, providers.KeyEntry{User: "kate"})
 	rbac := writeTestFile(t, dir, "rbac.yaml", "roles_mapping:\n  all: { actions: [db:list_collections] }\nusers:\n  - { id: bob, role: all }\n  - { id: kate, role: all }\n  - { id: anonymous, role: all }\n")
-	h := provisioned(t, &ChromaAuth{HtpasswdFile: ht, TokenFiles: []string{tokens}, KeysFile: keysFile, AuthzFile: rbac, ReloadInterval: -1, FailuresPerMinute: -1})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{HtpasswdFile: ht, TokenFiles: []string{tokens}, KeysFile: keysFile, AuthzFile: rbac, ReloadInterval: -1, FailuresPerMinute: -1}})
 	core, logs := observer.New(zap.DebugLevel)
 	h.logger = zap.New(core)
 	const list = "/api/v2/tenants/t/databases/d/collections"
@@ -87,7 +88,7 @@ func TestGoneUsersFileRevokesItsBasicUsers(t *testing.T) {
 	dir := t.TempDir()
 	ht := writeHtpasswd(t, dir, map[string]string{"bob": "bob-pw-1"})
 	users := writeTestFile(t, dir, "users.yaml", "users:\n  - id: bob\n    tenant: acme\n    tokens: [tok-bob-0123]\n")
-	h := provisioned(t, &ChromaAuth{HtpasswdFile: ht, UsersFile: users, TokenFiles: []string{users}, ReloadInterval: -1, FailuresPerMinute: -1})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{HtpasswdFile: ht, UsersFile: users, TokenFiles: []string{users}, ReloadInterval: -1, FailuresPerMinute: -1}})
 	core, logs := observer.New(zap.DebugLevel)
 	h.logger = zap.New(core)
 	basic := "Basic " + b64("bob:bob-pw-1")
@@ -119,7 +120,7 @@ func TestJWTURLSecretsNeverLogged(t *testing.T) {
 		{JWKSURL: strings.Replace(up.URL, "http://", "http://user:s3cret@", 1) + "/jwks?api_key=k3y", Audience: []string{"chroma"}},
 		{Issuer: strings.Replace(up.URL, "http://", "http://user:s3cret@", 1) + "/realm?api_key=k3y", Audience: []string{"chroma"}},
 	} {
-		h := &ChromaAuth{JWT: cfg, logger: zap.New(core)}
+		h := &ChromaAuth{Handler: config.Handler{JWT: cfg}, logger: zap.New(core)}
 		require.NoError(t, h.provisionJWT())
 		h.cleanupJWT()
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // rowsBody is a JSON body of n records of dim-dimensional embeddings
@@ -69,7 +71,7 @@ func BenchmarkRows(b *testing.B) {
   - {id: plain, tokens: [tok-plain-0123456789]}
   - {id: alice, tokens: [tok-alice-0123456789], rows: {owner: "{user}"}}
 `)
-	h := provisioned(b, &ChromaAuth{TokenFiles: []string{users}, ReloadInterval: -1, FailuresPerMinute: -1})
+	h := provisioned(b, &ChromaAuth{Handler: config.Handler{TokenFiles: []string{users}, ReloadInterval: -1, FailuresPerMinute: -1}})
 	coll := "/api/v2/tenants/default_tenant/databases/default_database/collections/0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77"
 	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		// read in 32 KiB chunks, as reverse_proxy sends a body upstream

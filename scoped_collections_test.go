@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -21,10 +22,11 @@ func TestEveryTenantButSomeCollectionsIsScoped(t *testing.T) {
 	dir := t.TempDir()
 	keysFile, keys := writeKeys(t, dir, providers.KeyEntry{User: "bot", Collections: g})
 	secret := writeTestFile(t, dir, "secret", jwtTestSecret)
-	h := provisioned(t, &ChromaAuth{
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{
 		KeysFile:       keysFile,
 		JWT:            &JWTConfig{SecretFile: secret, Audience: []string{"chroma"}, CollectionsClaim: "collections"},
 		ReloadInterval: -1, FailuresPerMinute: -1,
+	},
 	})
 	claims := jwtClaims("", map[string]any{"sub": "bot", "collections": map[string]any{"docs": "read"}})
 	delete(claims, "iss")
@@ -56,7 +58,7 @@ func TestEveryTenantButSomeCollectionsIsScoped(t *testing.T) {
 func TestMixedCommitRefusedThroughGateway(t *testing.T) {
 	dir := t.TempDir()
 	rbac := writeTestFile(t, dir, "rbac.yaml", "roles_mapping:\n  adder: { actions: [collection:add] }\nusers:\n  - { id: anonymous, role: adder }\n")
-	h := provisioned(t, &ChromaAuth{Tokens: []string{"tok-adder-0123"}, AuthzFile: rbac, ReloadInterval: -1, FailuresPerMinute: -1})
+	h := provisioned(t, &ChromaAuth{Handler: config.Handler{Tokens: []string{"tok-adder-0123"}, AuthzFile: rbac, ReloadInterval: -1, FailuresPerMinute: -1}})
 	cp := "/api/v2/tenants/acme/databases/prod/collections/0c3c2f1e-7d41-4b0a-9a53-5f2c1a9e8b77/conditional/commit"
 	code, _ := leastDo(t, h, "POST", cp, `{"operations":[{"operation":"add"},{"operation":"delete"}]}`, "tok-adder-0123")
 	assert.Equal(t, http.StatusForbidden, code)

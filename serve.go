@@ -19,11 +19,11 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		return h.recordAfter(w, r, &d, func(w http.ResponseWriter) error { return next.ServeHTTP(w, r) })
 	}
 	pol := h.policy.Load()
-	id, reason, retry := h.authenticate(r, pol.creds)
+	id, reason, retry := h.authenticate(r, pol.Creds)
 	if id == nil {
 		return h.reject(w, r, pol, reason, retry)
 	}
-	vars := &requestVars{id: id, role: pol.roleOf(id), r: r}
+	vars := &requestVars{id: id, role: pol.RoleOf(id), r: r}
 	publishVars(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer), vars)
 	h.stripCredentials(r)
 	t, done, err := h.admitQuota(w, r, pol, id)

@@ -13,25 +13,6 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/shared"
 )
 
-// SharedState is `shared_state`: a Redis in which every gateway naming it
-// counts the failure limiter's tries and the quotas' rates, so that N
-// gateways behind a balancer give an address one failure budget and an
-// identity one rate, not N. Each gateway leases a share of a bucket in
-// batches and spends it in memory: the allowed path makes no round trip
-// per request. When Redis does not answer within the timeout, the gateway
-// counts in its own memory (its local limits) until Redis answers again,
-// logs the change once each way, and shows the mode in the metric
-// caddy_chroma_auth_shared_state_up.
-type SharedState struct {
-	// redis://[[user]:password@]host:port[/db], or rediss:// for TLS.
-	// Placeholders ({env.REDIS_URL}) are resolved at start; the password
-	// never appears in a log.
-	URL string `json:"url"`
-	// How long one call to Redis may take before the gateway counts
-	// locally instead; default 100ms.
-	Timeout caddy.Duration `json:"timeout,omitempty"`
-}
-
 // sharedStores are the open stores, one per URL and timeout, shared by
 // every handler (and config reload) naming them.
 var sharedStores = caddy.NewUsagePool()
@@ -102,20 +83,6 @@ func (h *ChromaAuth) cleanupShared() {
 		_, _ = sharedStores.Delete(h.sharedKey)
 		h.sharedKey = ""
 	}
-}
-
-// validateShared checks shared_state.
-func (h *ChromaAuth) validateShared() error {
-	if h.SharedState == nil {
-		return nil
-	}
-	if h.SharedState.URL == "" {
-		return fmt.Errorf("chroma_auth: shared_state needs a URL (redis://host:port/db or rediss://…)")
-	}
-	if h.SharedState.Timeout < 0 {
-		return fmt.Errorf("chroma_auth: shared_state: timeout cannot be negative")
-	}
-	return nil
 }
 
 // sharedQuota counts the quotas' rates in the shared store.

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/shared/redistest"
 )
@@ -24,7 +25,7 @@ func BenchmarkSharedStateAllowed(b *testing.B) {
 		redis  bool
 	}{{"no_limits", nil, false}, {"local", lim, false}, {"shared", lim, true}} {
 		b.Run(c.name, func(b *testing.B) {
-			h := &ChromaAuth{Tokens: []string{"tok"}, ReloadInterval: -1, Limits: c.limits}
+			h := &ChromaAuth{Handler: config.Handler{Tokens: []string{"tok"}, ReloadInterval: -1, Limits: c.limits}}
 			if c.redis {
 				h.SharedState = &SharedState{URL: redistest.Start(b, "").URL()}
 			}

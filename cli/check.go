@@ -30,16 +30,12 @@ type HandlerReport struct {
 	Warnings    []string
 }
 
-// Inspector loads one chroma_auth handler's JSON the way the handler's
-// Provision would, and reports what loads and what is wrong. Where is
-// filled in by Check.
-type Inspector func(raw json.RawMessage) HandlerReport
-
 // CheckOptions are the inputs of Check.
 type CheckOptions struct {
 	Config  string // config file
 	Adapter string // config adapter; "" picks one as `caddy run` does
-	Inspect Inspector
+	// inspect replaces Inspect (tests)
+	inspect func(raw json.RawMessage) HandlerReport
 	Out     io.Writer
 }
 
@@ -69,8 +65,12 @@ func Check(opts CheckOptions) (*CheckResult, error) {
 		res.Errors++
 		res.Warnings = append(res.Warnings, "no chroma_auth handler in the config")
 	}
+	inspect := opts.inspect
+	if inspect == nil {
+		inspect = Inspect
+	}
 	for _, f := range found {
-		r := opts.Inspect(f.raw)
+		r := inspect(f.raw)
 		r.Where = f.where
 		r.Warnings = append(r.Warnings, CredentialLogWarnings(cfg, f.server, r)...)
 		res.Errors += len(r.Errors)

@@ -157,7 +157,7 @@ func TestCheckFindsHandlers(t *testing.T) {
 		return r
 	}
 	io, out, _ := rw("")
-	code, err := RunCheck(io, CheckOptions{Config: path, Inspect: inspect})
+	code, err := RunCheck(io, CheckOptions{Config: path, inspect: inspect})
 	require.Error(t, err)
 	assert.Equal(t, ExitFailed, code)
 	require.Len(t, seen, 2)
@@ -180,7 +180,7 @@ func TestCheckOK(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "caddy.json")
 	require.NoError(t, os.WriteFile(path, []byte(testConfig), 0o600))
 	io, out, _ := rw("")
-	code, err := RunCheck(io, CheckOptions{Config: path, Inspect: func(json.RawMessage) HandlerReport {
+	code, err := RunCheck(io, CheckOptions{Config: path, inspect: func(json.RawMessage) HandlerReport {
 		return HandlerReport{Tokens: 3, TokenHeader: "X-Chroma-Token"}
 	}})
 	require.NoError(t, err)
@@ -194,21 +194,21 @@ func TestCheckConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	none := func(json.RawMessage) HandlerReport { return HandlerReport{} }
 	io, _, _ := rw("")
-	_, err := RunCheck(io, CheckOptions{Config: filepath.Join(dir, "missing.json"), Inspect: none})
+	_, err := RunCheck(io, CheckOptions{Config: filepath.Join(dir, "missing.json"), inspect: none})
 	assert.Error(t, err)
 
 	bad := filepath.Join(dir, "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte("{not json"), 0o600))
-	_, err = RunCheck(io, CheckOptions{Config: bad, Inspect: none})
+	_, err = RunCheck(io, CheckOptions{Config: bad, inspect: none})
 	assert.ErrorContains(t, err, "--adapter")
 
-	_, err = RunCheck(io, CheckOptions{Config: bad, Adapter: "no-such-adapter", Inspect: none})
+	_, err = RunCheck(io, CheckOptions{Config: bad, Adapter: "no-such-adapter", inspect: none})
 	assert.ErrorContains(t, err, "no-such-adapter")
 
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, []byte(`{"apps":{"http":{"servers":{"s":{"routes":[]}}}}}`), 0o600))
 	var out bytes.Buffer
-	code, err := RunCheck(IO{Stdout: &out}, CheckOptions{Config: empty, Inspect: none})
+	code, err := RunCheck(IO{Stdout: &out}, CheckOptions{Config: empty, inspect: none})
 	assert.Error(t, err)
 	assert.Equal(t, ExitFailed, code)
 	assert.Contains(t, out.String(), "no chroma_auth handler")

@@ -42,19 +42,14 @@ type KeyArgs struct {
 	NoExpiry    bool
 	Args        []string         // revoke: the key id
 	Now         func() time.Time // nil: time.Now
-	// create: Config (and Adapter) name the gateway's config; Within then
-	// checks the new key against what its files give the user, and an
-	// error refuses the key (nothing is written).
+	// create: Config (and Adapter) name the gateway's config; the new key
+	// is then checked against what its files give the user (see
+	// KeyWithinUser), and an error refuses the key (nothing is written).
 	Config, Adapter string
-	Within          KeyChecker
 	// create: the key's own quotas, which only tighten its user's.
 	Rate                                              string // <n>/s or <n>/m
 	Burst, Concurrent, MaxBatch, MaxResults, MaxWhere int
 }
-
-// KeyChecker checks that an issued identity stays within what the files of
-// every chroma_auth handler of config that reads keysFile give its user.
-type KeyChecker func(config, adapter, keysFile string, issued *providers.Identity) error
 
 // RunKey runs `caddy chroma-auth key <op>`. create prints the new key, once,
 // alone on stdout (notes go to stderr), so scripts can take it; the file
@@ -77,10 +72,7 @@ func RunKey(rw IO, a KeyArgs) (int, error) {
 			return ExitFailed, fmt.Errorf("key create: %w", err)
 		}
 		if a.Config != "" {
-			if a.Within == nil {
-				return ExitFailed, errors.New("key create: --config: no checker for this build")
-			}
-			if err := a.Within(a.Config, a.Adapter, a.File, e.Identity()); err != nil {
+			if err := KeyWithinUser(a.Config, a.Adapter, a.File, e.Identity()); err != nil {
 				return ExitFailed, fmt.Errorf("key create: %w; no key made", err)
 			}
 		}

@@ -36,7 +36,11 @@ func accepted(t *testing.T, wrap func(word string) string) map[string]bool {
 		t.Fatalf("the parser does not refuse an unknown subdirective as unknown: %v", err)
 	}
 	out := map[string]bool{}
+	words := parseDir(t, "config").caseLabels() // the Caddyfile block's parser
 	for w := range parseDir(t, ".").caseLabels() {
+		words[w] = true
+	}
+	for w := range words {
 		if w == "" || strings.ContainsAny(w, " \t{}\"") {
 			continue
 		}
@@ -112,9 +116,8 @@ func TestReadmeOptionTableJSONFields(t *testing.T) {
 		}
 	}
 	code := map[string]bool{}
-	typ := reflect.TypeOf(chromaauth.ChromaAuth{})
-	for i := 0; i < typ.NumField(); i++ {
-		if tag := typ.Field(i).Tag.Get("json"); tag != "" && tag != "-" {
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(chromaauth.ChromaAuth{})) {
+		if tag := f.Tag.Get("json"); tag != "" && tag != "-" {
 			code[strings.Split(tag, ",")[0]] = true
 		}
 	}

@@ -1,4 +1,4 @@
-package chromaauth
+package config
 
 import (
 	"fmt"
@@ -115,7 +115,7 @@ func TestApplyChromaEnv(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &ChromaAuth{FromEnv: true}
+			h := &Handler{FromEnv: true}
 			require.NoError(t, h.applyChromaEnv(envOf(tc.env)))
 			assert.Equal(t, tc.want.htpasswd, h.HtpasswdFile)
 			assert.Equal(t, tc.want.tokens, h.Tokens)
@@ -131,72 +131,72 @@ func TestApplyChromaEnvErrors(t *testing.T) {
 	const secret = "s3cret-Value-42"
 	cases := []struct {
 		name string
-		cfg  ChromaAuth
+		cfg  Handler
 		env  map[string]string
 		want []string // substrings of the error
 	}{
-		{"nothing set", ChromaAuth{}, map[string]string{},
+		{"nothing set", Handler{}, map[string]string{},
 			[]string{"CHROMA_SERVER_AUTHN_PROVIDER", "CHROMA_SERVER_AUTH_PROVIDER", basic05, token05}},
-		{"unknown provider lists accepted ones", ChromaAuth{},
+		{"unknown provider lists accepted ones", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": "chromadb.auth.fancy.Provider", "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE": "/h"},
 			[]string{"CHROMA_SERVER_AUTHN_PROVIDER", "chromadb.auth.fancy.Provider", basic05, token05, basic04, token04, "basic", "token"}},
-		{"unknown 0.4 provider", ChromaAuth{},
+		{"unknown 0.4 provider", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTH_PROVIDER": "htpasswd", "CHROMA_SERVER_AUTH_CREDENTIALS_FILE": "/h"},
 			[]string{"CHROMA_SERVER_AUTH_PROVIDER", "want one of"}},
-		{"provider without credentials", ChromaAuth{},
+		{"provider without credentials", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": basic05},
 			[]string{"no credentials", "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE"}},
-		{"0.4 provider without credentials", ChromaAuth{},
+		{"0.4 provider without credentials", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTH_PROVIDER": "token"},
 			[]string{"CHROMA_SERVER_AUTH_PROVIDER is set but no credentials"}},
-		{"credentials without provider", ChromaAuth{},
+		{"credentials without provider", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_CREDENTIALS": secret},
 			[]string{"CHROMA_SERVER_AUTHN_CREDENTIALS is set but CHROMA_SERVER_AUTHN_PROVIDER is not"}},
-		{"credentials file without provider", ChromaAuth{},
+		{"credentials file without provider", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTH_CREDENTIALS_FILE": "/h"},
 			[]string{"CHROMA_SERVER_AUTH_CREDENTIALS_FILE is set but"}},
-		{"inline and file", ChromaAuth{},
+		{"inline and file", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret, "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE": "/t"},
 			[]string{"both set", "keep one"}},
-		{"new and old names disagree", ChromaAuth{},
+		{"new and old names disagree", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret, "CHROMA_SERVER_AUTH_CREDENTIALS": secret + "x"},
 			[]string{"CHROMA_SERVER_AUTHN_CREDENTIALS and CHROMA_SERVER_AUTH_CREDENTIALS are both set, to different values"}},
-		{"providers disagree", ChromaAuth{},
+		{"providers disagree", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTH_PROVIDER": "basic", "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE": "/h"},
 			[]string{"CHROMA_SERVER_AUTHN_PROVIDER and CHROMA_SERVER_AUTH_PROVIDER"}},
-		{"basic with a plain password", ChromaAuth{},
+		{"basic with a plain password", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": basic05, "CHROMA_SERVER_AUTHN_CREDENTIALS": "admin:" + secret},
 			[]string{"CHROMA_SERVER_AUTHN_CREDENTIALS must hold user:bcrypt-hash lines", "caddy chroma-auth htpasswd add", "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE"}},
-		{"0.4 basic with a plain password", ChromaAuth{},
+		{"0.4 basic with a plain password", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTH_PROVIDER": basic04, "CHROMA_SERVER_AUTH_CREDENTIALS": "admin:" + secret},
 			[]string{"CHROMA_SERVER_AUTH_CREDENTIALS must hold user:bcrypt-hash lines"}},
-		{"basic with htpasswd lines beside a basic file", ChromaAuth{HtpasswdFile: "server.htpasswd"},
+		{"basic with htpasswd lines beside a basic file", Handler{HtpasswdFile: "server.htpasswd"},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": "basic",
 				"CHROMA_SERVER_AUTHN_CREDENTIALS": "admin:$2y$05$" + strings.Repeat("A", 53)},
 			[]string{"holds htpasswd lines", "keep one"}},
-		{"token inline YAML", ChromaAuth{},
+		{"token inline YAML", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": "users:\n  - id: a\n    tokens: [" + secret + "]"},
 			[]string{"several lines", "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE"}},
-		{"bad header", ChromaAuth{},
+		{"bad header", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret, "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER": "X-Api-Key"},
 			[]string{"CHROMA_AUTH_TOKEN_TRANSPORT_HEADER", "X-Api-Key", "Authorization or X-Chroma-Token"}},
-		{"header contradicts the config", ChromaAuth{TokenHeader: "Authorization"},
+		{"header contradicts the config", Handler{TokenHeader: "Authorization"},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret, "CHROMA_AUTH_TOKEN_TRANSPORT_HEADER": "X_CHROMA_TOKEN"},
 			[]string{"token_header"}},
-		{"htpasswd contradicts the config", ChromaAuth{HtpasswdFile: "/a"},
+		{"htpasswd contradicts the config", Handler{HtpasswdFile: "/a"},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": basic05, "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE": "/b"},
 			[]string{"keep one"}},
-		{"authz provider without file", ChromaAuth{},
+		{"authz provider without file", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret, "CHROMA_SERVER_AUTHZ_PROVIDER": rbac05},
 			[]string{"CHROMA_SERVER_AUTHZ_CONFIG_FILE"}},
-		{"authz file without provider", ChromaAuth{},
+		{"authz file without provider", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret, "CHROMA_SERVER_AUTHZ_CONFIG_FILE": "/a"},
 			[]string{"CHROMA_SERVER_AUTHZ_PROVIDER", rbac05}},
-		{"unknown authz provider", ChromaAuth{},
+		{"unknown authz provider", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret,
 				"CHROMA_SERVER_AUTHZ_PROVIDER": "chromadb.auth.opa.OPA", "CHROMA_SERVER_AUTHZ_CONFIG_FILE": "/a"},
 			[]string{"chromadb.auth.opa.OPA", rbac05, rbac04}},
-		{"inline authz config", ChromaAuth{},
+		{"inline authz config", Handler{},
 			map[string]string{"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": secret,
 				"CHROMA_SERVER_AUTHZ_PROVIDER": rbac05, "CHROMA_SERVER_AUTHZ_CONFIG": "roles_mapping: {}"},
 			[]string{"CHROMA_SERVER_AUTHZ_CONFIG", "not supported"}},
@@ -218,7 +218,7 @@ func TestApplyChromaEnvErrors(t *testing.T) {
 // The configuration may already name credentials: with nothing in the
 // environment they stay as they are, and the environment adds to them.
 func TestApplyChromaEnvMergesWithConfig(t *testing.T) {
-	h := &ChromaAuth{Tokens: []string{"cfg-token"}, TokenHeader: "x_chroma_token"}
+	h := &Handler{Tokens: []string{"cfg-token"}, TokenHeader: "x_chroma_token"}
 	require.NoError(t, h.applyChromaEnv(envOf(nil)))
 	assert.Equal(t, []string{"cfg-token"}, h.Tokens)
 
@@ -242,18 +242,18 @@ func TestApplyChromaEnvMergesWithConfig(t *testing.T) {
 func TestApplyChromaEnvValuesAreLiteral(t *testing.T) {
 	for _, tok := range []string{"plain", "a{env.HOME}b", "}{", `back\{slash`, "{}", "x}", "{http.request.uri}"} {
 		t.Run(tok, func(t *testing.T) {
-			h := &ChromaAuth{}
+			h := &Handler{}
 			require.NoError(t, h.applyChromaEnv(envOf(map[string]string{
 				"CHROMA_SERVER_AUTHN_PROVIDER": token05, "CHROMA_SERVER_AUTHN_CREDENTIALS": tok,
 			})))
-			assert.Equal(t, []string{tok}, h.sources().Tokens)
+			assert.Equal(t, []string{tok}, h.Sources().Tokens)
 		})
 	}
-	h := &ChromaAuth{}
+	h := &Handler{}
 	require.NoError(t, h.applyChromaEnv(envOf(map[string]string{
 		"CHROMA_SERVER_AUTHN_PROVIDER": basic05, "CHROMA_SERVER_AUTHN_CREDENTIALS_FILE": "/etc/{weird}/htpasswd",
 	})))
-	assert.Equal(t, "/etc/{weird}/htpasswd", h.sources().HtpasswdFile)
+	assert.Equal(t, "/etc/{weird}/htpasswd", h.Sources().HtpasswdFile)
 }
 
 // Every accepted provider value, by each variable name.
@@ -262,7 +262,7 @@ func TestApplyChromaEnvEveryProviderSpelling(t *testing.T) {
 		for _, pv := range envAuthnProvider {
 			for _, fv := range envCredsFile {
 				t.Run(fmt.Sprintf("%s=%s/%s", pv, value, fv), func(t *testing.T) {
-					h := &ChromaAuth{}
+					h := &Handler{}
 					require.NoError(t, h.applyChromaEnv(envOf(map[string]string{pv: value, fv: "/creds"})))
 					if kind == envBasic {
 						assert.Equal(t, "/creds", h.HtpasswdFile)

@@ -1,4 +1,4 @@
-package chromaauth
+package config
 
 import (
 	"fmt"
@@ -90,7 +90,7 @@ func acceptedValues[V any](m map[string]V) string {
 // Errors name variables, never their secret values. 0.4's
 // CHROMA_SERVER_AUTH_CREDENTIALS_PROVIDER is not needed and is ignored:
 // which credentials are set tells the same.
-func (h *ChromaAuth) applyChromaEnv(lookup func(string) (string, bool)) error {
+func (h *Handler) applyChromaEnv(lookup func(string) (string, bool)) error {
 	get := func(names []string) (string, string, error) { return envValue(lookup, names) }
 
 	provider, providerVar, err := get(envAuthnProvider)
@@ -178,12 +178,12 @@ func (h *ChromaAuth) applyChromaEnv(lookup func(string) (string, bool)) error {
 	}
 
 	if headerVar != "" {
-		canon, err := canonicalTokenHeader(header)
+		canon, err := CanonicalTokenHeader(header)
 		if err != nil {
 			return fmt.Errorf("%s=%q: want Authorization or X-Chroma-Token (or AUTHORIZATION, X_CHROMA_TOKEN)", headerVar, header)
 		}
 		if h.TokenHeader != "" {
-			mine, err := canonicalTokenHeader(h.TokenHeader)
+			mine, err := CanonicalTokenHeader(h.TokenHeader)
 			if err == nil && mine != canon {
 				return fmt.Errorf("%s says %s but the configuration's token_header says %s: keep one", headerVar, canon, mine)
 			}
@@ -253,7 +253,7 @@ func stripName(err error, name string) string {
 
 // hasCredentials reports whether the handler's own configuration already
 // names credentials.
-func (h *ChromaAuth) hasCredentials() bool {
+func (h *Handler) hasCredentials() bool {
 	return h.HtpasswdFile != "" || h.inlineHtpasswd != "" || h.UsersFile != "" || len(h.Tokens) > 0 || len(h.TokenFiles) > 0 || h.JWT != nil || h.KeysFile != ""
 }
 

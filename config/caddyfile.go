@@ -1,28 +1,13 @@
-package chromaauth
+package config
 
 import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 )
-
-func init() {
-	httpcaddyfile.RegisterHandlerDirective("chroma_auth", parseCaddyfile)
-	// Authenticate where Caddy's own basic_auth does: after rewrites, before
-	// the handlers (reverse_proxy) that reach Chroma. Users need no `order`.
-	httpcaddyfile.RegisterDirectiveOrder("chroma_auth", httpcaddyfile.After, "basic_auth")
-}
-
-func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	m := new(ChromaAuth)
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return m, err
-}
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
@@ -56,7 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 // With from_env alone (`chroma_auth from_env`), everything comes from
 // Chroma's own environment variables.
-func (m *ChromaAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+func (m *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
 		// one-line form: chroma_auth basic <file> | chroma_auth token <tok...>
@@ -77,7 +62,7 @@ func (m *ChromaAuth) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 }
 
 // unmarshalOption reads one option; the dispenser is on its name.
-func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
+func (m *Handler) unmarshalOption(d *caddyfile.Dispenser) error {
 	a := optionArgs{d: d, name: d.Val(), args: d.RemainingArgs()}
 	if handled, err := m.unmarshalCredentialOption(a); handled {
 		return err
@@ -89,7 +74,7 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 	switch a.name {
 	case "token_header":
 		if m.TokenHeader, err = a.one(); err == nil {
-			if _, herr := canonicalTokenHeader(m.TokenHeader); herr != nil {
+			if _, herr := CanonicalTokenHeader(m.TokenHeader); herr != nil {
 				return d.Err(herr.Error())
 			}
 		}
@@ -97,7 +82,7 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 		var paths []string
 		if paths, err = a.some(); err == nil {
 			for _, p := range paths {
-				if perr := checkPublicPath(p); perr != nil {
+				if perr := CheckPublicPath(p); perr != nil {
 					return d.Err(perr.Error())
 				}
 			}
@@ -140,7 +125,7 @@ func (m *ChromaAuth) unmarshalOption(d *caddyfile.Dispenser) error {
 
 // unmarshalCredentialOption reads the options that say where credentials
 // come from; handled is false for any other option.
-func (m *ChromaAuth) unmarshalCredentialOption(a optionArgs) (handled bool, err error) {
+func (m *Handler) unmarshalCredentialOption(a optionArgs) (handled bool, err error) {
 	d := a.d
 	switch a.name {
 	case "basic":
@@ -250,4 +235,4 @@ func (a optionArgs) duration(off bool, example string) (caddy.Duration, error) {
 }
 
 // Interface guard
-var _ caddyfile.Unmarshaler = (*ChromaAuth)(nil)
+var _ caddyfile.Unmarshaler = (*Handler)(nil)
