@@ -60,7 +60,11 @@ func outcomeOf(d *authz.Decision) outcome {
 // and the audit line. A request forwarded upstream is recorded once
 // Chroma has answered, when the audit wants the answer's status
 // (recordAfter).
-func (h *ChromaAuth) record(r *http.Request, d *authz.Decision) {
+func (h *ChromaAuth) record(r *http.Request, d *authz.Decision) { h.recordWithID(r, d, "") }
+
+// recordWithID is record with Caddy's request id when the caller made it
+// already ("": the audit looks it up).
+func (h *ChromaAuth) recordWithID(r *http.Request, d *authz.Decision, requestID string) {
 	o := outcomeOf(d)
 	if o.reason != "" {
 		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
@@ -88,7 +92,7 @@ func (h *ChromaAuth) record(r *http.Request, d *authz.Decision) {
 	// audit.Writer), and the decision of every request stays on the stack
 	// (TestPublicRouteAllocatesNothing).
 	dc := *d
-	l := audit.Line{Decision: o.decision, Status: d.Status, D: &dc, Route: rt, Reason: reason, ClientIP: clientIP(r)}
+	l := audit.Line{Decision: o.decision, Status: d.Status, D: &dc, Route: rt, Reason: reason, ClientIP: clientIP(r), RequestID: requestID}
 	if d.Identity == nil && o.decision != audit.DecisionAllowed {
 		l.Tried = h.attempted(r)
 	}
@@ -146,7 +150,7 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 		h.record(r, d)
 		return serve(w)
 	}
-	audit.RequestID(r) // made now, before anything can dial upstream (see audit.RequestID)
+	requestID := audit.RequestID(r) // made now, before anything can dial upstream (see audit.RequestID)
 	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := serve(sw)
 	d.Status = sw.status
@@ -157,7 +161,7 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 			d.Status = he.StatusCode // the upstream failed: Caddy answers it
 		}
 	}
-	h.record(r, d)
+	h.recordWithID(r, d, requestID)
 	return err
 }
 

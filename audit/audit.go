@@ -6,6 +6,7 @@ package audit
 
 import (
 	"net/http"
+	"sync"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -83,6 +84,9 @@ type Line struct {
 	// secret): a Basic user name, the kind of credential, an API key's id.
 	Tried    Tried
 	ClientIP string
+	// RequestID is Caddy's request id when the caller has it already
+	// (RequestID); empty, Write looks it up.
+	RequestID string
 }
 
 // Tried is what an unauthenticated request tried.
@@ -104,7 +108,8 @@ func (w Writer) Write(r *http.Request, l Line) {
 	if c == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 20)
+	fp := fieldPool.Get().(*[]zap.Field)
+	fields := (*fp)[:0]
 	fields = append(fields, zap.String("decision", l.Decision), zap.Int("status", l.Status))
 	if id := l.D.Identity; id != nil {
 		fields = appendNonEmpty(fields, "user", id.User)
@@ -128,7 +133,10 @@ func (w Writer) Write(r *http.Request, l Line) {
 		fields = appendNonEmpty(fields, "tenant", rt.Tenant)
 		fields = appendNonEmpty(fields, "database", rt.Database)
 	}
-	tail := tailFields{reason: l.Reason, clientIP: l.ClientIP, requestID: RequestID(r)}
+	if l.RequestID == "" {
+		l.RequestID = RequestID(r)
+	}
+	tail := tailFields{reason: l.Reason, clientIP: l.ClientIP, requestID: l.RequestID}
 	var buf [1]authz.Touched
 	touched := w.touched(buf[:0], l.D, rt)
 	unnamed := 0
@@ -138,9 +146,17 @@ func (w Writer) Write(r *http.Request, l Line) {
 		}
 	}
 	if unnamed == 0 || w.Namer == nil || l.D.Lookups == nil {
-		c.Write(tail.append(appendCollections(fields, touched))...)
+		fields = tail.append(appendCollections(fields, touched))
+		c.Write(fields...)
+		// written: the fields go back to the pool, without what they held
+		clear(fields)
+		if cap(fields) <= maxPooledFields {
+			*fp = fields[:0]
+			fieldPool.Put(fp)
+		}
 		return
 	}
+	// the line is written later, with these fields: they are its own now
 	pending := append([]authz.Touched(nil), touched...)
 	ids := make([]string, 0, unnamed)
 	for _, t := range pending {
@@ -158,6 +174,14 @@ func (w Writer) Write(r *http.Request, l Line) {
 		c.Write(tail.append(appendCollections(fields, pending))...)
 	})
 }
+
+// fieldPool holds the field lists of lines written at once, so that a
+// line allocates only what zap's encoder does.
+var fieldPool = sync.Pool{New: func() any { f := make([]zap.Field, 0, 24); return &f }}
+
+// maxPooledFields bounds a pooled field list (a line naming many
+// collections makes a longer one, which is not kept).
+const maxPooledFields = 64
 
 // tailFields are the last fields of a line.
 type tailFields struct{ reason, clientIP, requestID string }

@@ -1,7 +1,6 @@
 package authz
 
 import (
-	"encoding/hex"
 	"errors"
 	"strings"
 	"sync"
@@ -178,22 +177,54 @@ func CanonicalUUID(s string) (string, bool) {
 	case len(s) == 38 && s[0] == '{' && s[37] == '}':
 		s = s[1:37]
 	}
-	var hexDigits string
+	var out [36]byte
 	switch len(s) {
 	case 36:
 		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 			return "", false
 		}
-		hexDigits = s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+		lower := true
+		for i := 0; i < 36; i++ {
+			c := s[i]
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				out[i] = '-'
+				continue
+			}
+			l, ok := hexLower(c)
+			if !ok {
+				return "", false
+			}
+			lower = lower && l == c
+			out[i] = l
+		}
+		if lower {
+			return s, true // already canonical: the common case costs no allocation
+		}
 	case 32:
-		hexDigits = s
+		for i, j := 0, 0; i < 32; i, j = i+1, j+1 {
+			if j == 8 || j == 13 || j == 18 || j == 23 {
+				out[j] = '-'
+				j++
+			}
+			l, ok := hexLower(s[i])
+			if !ok {
+				return "", false
+			}
+			out[j] = l
+		}
 	default:
 		return "", false
 	}
-	b, err := hex.DecodeString(hexDigits)
-	if err != nil || len(b) != 16 {
-		return "", false
+	return string(out[:]), true
+}
+
+// hexLower is c in lower case when it is a hex digit.
+func hexLower(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		return c, true
+	case 'A' <= c && c <= 'F':
+		return c + ('a' - 'A'), true
 	}
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], true
+	return 0, false
 }

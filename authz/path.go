@@ -18,13 +18,24 @@ func splitPath(escaped string) (segs, raws []string, ok bool) {
 		return nil, nil, false
 	}
 	raws = strings.Split(escaped[1:], "/")
-	segs = make([]string, len(raws))
+	// Without an escape the decoded segments are the raw ones.
+	escapes := strings.IndexByte(escaped, '%') >= 0
+	segs = raws
+	if escapes {
+		segs = make([]string, len(raws))
+	}
 	for i, raw := range raws {
 		if raw == "" {
 			if i == len(raws)-1 && i > 0 {
 				continue // trailing slash: the caller decides
 			}
 			return nil, nil, false
+		}
+		if !escapes {
+			if !plainSegment(raw) {
+				return nil, nil, false
+			}
+			continue
 		}
 		dec, err := url.PathUnescape(raw)
 		if err != nil || dec == "" || !plainName(dec) {
@@ -57,13 +68,9 @@ type handler struct {
 // match picks the pattern the path selects, preferring static segments to
 // parameters from left to right, as axum's router does, and returns it with
 // its decoded parameters.
-func match(table []pattern, segs, raws []string) (*pattern, []string) {
+func match(table *tableIndex, segs, raws []string) (*pattern, []string) {
 	var best *pattern
-	for i := range table {
-		p := &table[i]
-		if len(p.segs) != len(segs) {
-			continue
-		}
+	for _, p := range table.of(len(segs)) {
 		fits := true
 		for j, s := range p.segs {
 			if s != "{}" && s != raws[j] {

@@ -97,7 +97,7 @@ func ClassifyPath(method string, u *url.URL) Route {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	segs, raws, ok := splitPath(u.EscapedPath())
+	segs, raws, ok := splitPath(escapedPath(u))
 	if !ok {
 		return Route{}
 	}
@@ -110,12 +110,12 @@ func ClassifyPath(method string, u *url.URL) Route {
 	if len(segs) < 2 || raws[0] != "api" {
 		return Route{}
 	}
-	var table []pattern
+	var table *tableIndex
 	switch raws[1] {
 	case "v1":
-		table = v1Table
+		table = v1Index
 	case "v2":
-		table = v2Table
+		table = v2Index
 	default:
 		return Route{}
 	}

@@ -303,7 +303,7 @@ paths_start() {
 	# A path that cannot run here says so (skip) and returns false; die
 	# still ends the run.
 	local step
-	for step in paths_jwt paths_oauth2_proxy paths_apache paths_key paths_scoped paths_audit paths_quota paths_rows; do
+	for step in ${PATH_STEPS:-paths_jwt paths_oauth2_proxy paths_apache paths_key paths_scoped paths_audit paths_quota paths_rows}; do
 		"$step" || true
 	done
 	log "path gateways answering: ${PATH_KEYS[*]}"

@@ -468,20 +468,24 @@ CG_GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off
 # callgrind_cost KEY AUTH: false, with the reason in CG_ERR, when the run
 # gives no count.
 CG_ERR=
-callgrind_cost() { # callgrind_cost KEY AUTH [ROUTE]
-	local k=$1 auth=$2 route=${3:-$ROUTE} ck=${1}cg f total codes
-	sed "s/:${PORT[$k]} {/:$CG_PORT {/" "$RUN/$k.Caddyfile" >"$RUN/$ck.Caddyfile"
+callgrind_cost() { # callgrind_cost KEY AUTH [ROUTE [BODY-FILE [GATEWAY]]]
+	local k=$1 auth=$2 route=${3:-$ROUTE} body=${4:-} gw=${5:-$1} ck=${1}cg f total codes
+	local req=(-s -o /dev/null)
+	[ -n "$auth" ] && req+=(-H "Authorization: $auth")
+	# A body (a query) is POSTed, the same one on every request.
+	[ -n "$body" ] && req+=(-H 'Content-Type: application/json' --data-binary "@$body")
+	sed "s/:${PORT[$gw]} {/:$CG_PORT {/" "$RUN/$gw.Caddyfile" >"$RUN/$ck.Caddyfile"
 	PORT[$ck]=$CG_PORT
 	rm -f "$RUN/cg-$k".out*
-	GOGC=off GODEBUG=$CG_GODEBUG start "$ck" valgrind --tool=callgrind --instr-atstart=no \
+	GOGC=off GODEBUG=$CG_GODEBUG start "$ck" valgrind --tool=callgrind --instr-atstart=no ${CG_DUMP_INSTR:+--dump-instr=yes} \
 		--callgrind-out-file="$RUN/cg-$k.out" "$OUT/caddy" run --config "$RUN/$ck.Caddyfile" --adapter caddyfile
 	if ! wait_port "$CG_PORT" "$ck" 600; then
 		CG_ERR="gateway $k under callgrind: $WAIT_ERR"
 		return 1
 	fi
-	curl -s -o /dev/null ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$route?warm=[1-200]" || true
+	curl "${req[@]}" "http://$HOST:$CG_PORT$route?warm=[1-200]" || true
 	if callgrind_control -i on "${PID[$ck]}" >"$RUN/$ck.control" 2>&1; then
-		codes=$(curl -s -o /dev/null -w '%{http_code}\n' ${auth:+-H "Authorization: $auth"} "http://$HOST:$CG_PORT$route?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
+		codes=$(curl "${req[@]}" -w '%{http_code}\n' "http://$HOST:$CG_PORT$route?i=[1-$CG_REQUESTS]" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
 		callgrind_control -d "${PID[$ck]}" >>"$RUN/$ck.control" 2>&1 || true
 	fi
 	kill "${PID[$ck]}" 2>/dev/null || true
@@ -494,6 +498,7 @@ callgrind_cost() { # callgrind_cost KEY AUTH [ROUTE]
 		return 1
 	fi
 	[ "$codes" = " $CG_REQUESTS 200 " ] || die "callgrind run of $k: answers $codes"
+	[ -z "${CG_KEEP:-}" ] || cp "$f" "$OUT/cg-$k.out"
 	printf '%s\t%s\t%s\n' "$k" "$CG_REQUESTS" "$total" >>"$OUT/callgrind.tsv"
 	log "callgrind $k: $((total / CG_REQUESTS)) instructions per request"
 }
@@ -510,26 +515,46 @@ callgrind_probe() {
 	fi
 }
 
+# cg_wanted KEY: KEY is one of CG_KEYS (every key when CG_KEYS is unset).
+cg_wanted() { [ -z "${CG_KEYS:-}" ] || [[ " $CG_KEYS " == *" $1 "* ]]; }
+
+# callgrind_all: CG_ROUNDS rounds (2) of A B C D, then of every path
+# gateway on its own route, each against its baseline in the same run: A
+# on the token route; AL, A on the listing of 1,000 collections (L's
+# baseline); AQ, A on the query with its body (QC's and RW's). CG_KEYS
+# ("A JH AQ RW") counts only those.
 callgrind_all() {
-	local why r k
+	local why r k base
 	why=$(callgrind_probe)
 	if [ -n "$why" ]; then
 		skip "instructions per request (callgrind)" "$why"
 		return 0
 	fi
-	for r in 1 2; do
+	for r in $(seq 1 "${CG_ROUNDS:-2}"); do
 		for k in A B C D; do
+			cg_wanted "$k" || continue
 			# A gets the same header to parse as B and D, and forwards it.
 			if ! callgrind_cost "$k" "$(auth_of "$k")"; then
 				skip "instructions per request (callgrind)" "$CG_ERR"
 				return 0
 			fi
 		done
-		# The Caddy path gateways on their GET routes (A's token route is
-		# their baseline too; S's count route answers the same body).
+		# The baselines of the listing and the query: A on the same route
+		# and body.
+		if [ -n "${AUTH_OF_PATH[L]:-}" ] && cg_wanted AL; then
+			callgrind_cost AL "$AUTH_TOKEN" "$LISTING_ROUTE" "" A || skip "instructions per request of AL (callgrind)" "$CG_ERR"
+		fi
+		if [ -n "${AUTH_OF_PATH[QC]:-}${AUTH_OF_PATH[RW]:-}" ] && cg_wanted AQ; then
+			callgrind_cost AQ "$AUTH_TOKEN" "$QUERY_ROUTE" "$RUN/query.json" A || skip "instructions per request of AQ (callgrind)" "$CG_ERR"
+		fi
+		# The Caddy path gateways on their own routes (S's count route
+		# answers the same body as A's token route).
 		for k in "${PATH_KEYS[@]}"; do
-			case $k in J* | K | S | U | Q) ;; *) continue ;; esac
-			callgrind_cost "$k" "${AUTH_OF_PATH[$k]}" "${ROUTE_OF[$k]}" || skip "instructions per request of $k (callgrind)" "$CG_ERR"
+			case $k in J* | K | S | U | Q | L | QC | RW) ;; *) continue ;; esac
+			cg_wanted "$k" || continue
+			base=
+			case $k in QC | RW) base=$RUN/query.json ;; esac
+			callgrind_cost "$k" "${AUTH_OF_PATH[$k]}" "${ROUTE_OF[$k]}" "$base" || skip "instructions per request of $k (callgrind)" "$CG_ERR"
 		done
 	done
 }
@@ -565,12 +590,18 @@ if [ "$MODE" = paths ]; then
 	must_wait_port "${PORT[A]}" A
 	paths_start
 	paths_load
+	# CALLGRIND=1: the instructions per request of A and every path (not
+	# B C D) in the same run; CG_KEYS narrows them further.
+	: >"$OUT/callgrind.tsv"
+	if [ "${CALLGRIND:-0}" = 1 ]; then CG_KEYS=${CG_KEYS:-A AL AQ ${PATH_KEYS[*]}} callgrind_all; fi
 	"$OUT/benchreport" -out "$OUT"
 	cat "$OUT/results.md"
 	exit 0
 fi
 if [ "$MODE" = callgrind ]; then
 	: >"$OUT/callgrind.tsv"
+	# The Caddy path gateways only: the peers are not counted.
+	if [ "${PATHS:-1}" = 1 ]; then PATH_STEPS="paths_jwt paths_key paths_scoped paths_audit paths_quota paths_rows" paths_start; fi
 	callgrind_all
 	cat "$OUT/callgrind.tsv" "$OUT/skipped.tsv"
 	exit 0

@@ -4,12 +4,13 @@ package limiter
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"math"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/keyed"
 )
 
 const (
@@ -38,7 +39,7 @@ const (
 // Credentials that succeeded from an address stay usable from it while it
 // is blocked (OWASP's device-cookie idea): a real user behind the same
 // address as an attacker keeps working. The limiter remembers them as
-// keyed digests (see digest), never the credentials.
+// keyed digests (see Digest), never the credentials.
 //
 // Why every first success is remembered, not only those of addresses that
 // have failed before: an address that never failed has no bucket, and an
@@ -49,8 +50,8 @@ const (
 // Digest and one read-locked lookup, with no allocation.
 type Limiter struct {
 	perMinute float64
-	secret    [32]byte // keys the credential digests; never leaves the process
-	mult      uint64   // random, odd: spreads addresses over the shards
+	digest    *keyed.Hash // the credential digests, under keys that never leave the process
+	mult      uint64      // random, odd: spreads addresses over the shards
 	// Now is the limiter's clock: time.Now; tests stop it.
 	Now    func() time.Time
 	shards [limiterShards]limiterShard
@@ -72,9 +73,9 @@ type client struct {
 	next   int      // the entry to replace once known is full
 }
 
-// Digest names a credential without holding it: the first 128 bits of
-// SHA-256(secret || kind || credential).
-type Digest [16]byte
+// Digest names a credential without holding it: the keyed digest
+// (keyed.Hash) of its kind and the credential.
+type Digest = keyed.Digest
 
 // Credential is what a request presents: Basic user and password, or a
 // token.
@@ -90,11 +91,8 @@ func New(perMinute int) *Limiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	l := &Limiter{perMinute: float64(perMinute), Now: time.Now}
+	l := &Limiter{perMinute: float64(perMinute), Now: time.Now, digest: keyed.New()}
 	var m [8]byte
-	if _, err := rand.Read(l.secret[:]); err != nil {
-		panic("chroma_auth: no randomness for the limiter key: " + err.Error())
-	}
 	if _, err := rand.Read(m[:]); err != nil {
 		panic("chroma_auth: no randomness for the limiter: " + err.Error())
 	}
@@ -113,45 +111,14 @@ func (l *Limiter) Clock() time.Time {
 	return l.Now()
 }
 
-// digestStack is the credential length digested without allocating.
-const digestStack = 1024
-
-// Digest is the keyed digest of c. The secret keeps anyone outside the
+// Digest is the keyed digest of c. The keys keep anyone outside the
 // process from computing one; 128 bits keep a chance collision out of
 // reach. A user name holds no ':', so user ":" password is unambiguous.
-// A fixed-length secret prefix, rather than HMAC's two passes, suffices:
-// digests never leave the process and are only compared for equality, so
-// length extension gives nobody anything, and it is one SHA-256 block for
-// the usual credential.
 func (l *Limiter) Digest(c Credential) Digest {
-	var buf [32 + 1 + digestStack]byte
-	n := copy(buf[:], l.secret[:])
-	var sum [sha256.Size]byte
 	if c.Basic {
-		buf[n] = 'b'
-		n++
-		if len(c.User)+1+len(c.Pass) <= digestStack {
-			n += copy(buf[n:], c.User)
-			buf[n] = ':'
-			n++
-			n += copy(buf[n:], c.Pass)
-			sum = sha256.Sum256(buf[:n])
-		} else {
-			sum = sha256.Sum256(append(append(append(buf[:n:n], c.User...), ':'), c.Pass...))
-		}
-	} else {
-		buf[n] = 't'
-		n++
-		if len(c.Token) <= digestStack {
-			n += copy(buf[n:], c.Token)
-			sum = sha256.Sum256(buf[:n])
-		} else {
-			sum = sha256.Sum256(append(buf[:n:n], c.Token...))
-		}
+		return l.digest.Sum("b", c.User, ":", c.Pass)
 	}
-	var d Digest
-	copy(d[:], sum[:])
-	return d
+	return l.digest.Sum("t", c.Token)
 }
 
 // shard is where a's entry lives: a multiplicative hash of the address

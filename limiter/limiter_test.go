@@ -62,6 +62,9 @@ func TestFailureLimiterReleaseAndSuccess(t *testing.T) {
 	assert.False(t, l.Knows(a, good), "a known credential that fails is forgotten")
 }
 
+// longCred is longer than the scratch buffers keyed.Hash pools.
+const longCred = 5000
+
 func TestCredentialDigest(t *testing.T) {
 	l, other := New(1), New(1)
 	basic := Credential{Basic: true, User: "alice", Pass: "a:b"}
@@ -71,11 +74,11 @@ func TestCredentialDigest(t *testing.T) {
 	// point is part of what is digested
 	assert.NotEqual(t, l.Digest(Credential{Basic: true, User: "alic", Pass: "e:a:b"}), l.Digest(basic))
 	assert.NotEqual(t, l.Digest(Credential{Token: "alice:a:b"}), l.Digest(Credential{Basic: true, User: "alice", Pass: "a:b"}), "a token is not a Basic pair")
-	long := Credential{Token: string(make([]byte, digestStack+10))}
-	longer := Credential{Token: string(make([]byte, digestStack+11))}
+	long := Credential{Token: string(make([]byte, longCred+10))}
+	longer := Credential{Token: string(make([]byte, longCred+11))}
 	assert.NotEqual(t, l.Digest(long), l.Digest(longer), "long credentials are digested whole")
-	longBasic := Credential{Basic: true, User: "u", Pass: string(make([]byte, digestStack))}
-	assert.NotEqual(t, l.Digest(longBasic), l.Digest(Credential{Basic: true, User: "u", Pass: string(make([]byte, digestStack+1))}))
+	longBasic := Credential{Basic: true, User: "u", Pass: string(make([]byte, longCred))}
+	assert.NotEqual(t, l.Digest(longBasic), l.Digest(Credential{Basic: true, User: "u", Pass: string(make([]byte, longCred+1))}))
 }
 
 func TestClientKey(t *testing.T) {

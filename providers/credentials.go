@@ -2,7 +2,6 @@ package providers
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/keyed"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
@@ -92,7 +92,7 @@ type Credentials struct {
 }
 
 type tokenRecord struct {
-	digest [sha256.Size]byte
+	digest keyed.Digest
 	id     *Identity
 }
 
@@ -151,7 +151,7 @@ func Load(src Sources) (*Credentials, error) {
 	for i := range users {
 		c.setUserLimits(users[i].ID, users[i].Limits)
 	}
-	owner := make(map[[sha256.Size]byte]string) // digest → where it was first seen
+	owner := make(map[keyed.Digest]string) // digest → where it was first seen
 	add := func(e TokenEntry) error {
 		d := tokenDigest(e.Token)
 		if first, dup := owner[d]; dup {
@@ -289,24 +289,13 @@ func fakeHash(cost int) ([]byte, error) {
 	return h, nil
 }
 
-// tokenKey keys the token digests with a secret of this process, so that
+// tokenKey keys the token digests with keys of this process, so that
 // nobody outside can compute the digest of a token they try.
-var tokenKey = func() [32]byte {
-	var k [32]byte
-	if _, err := rand.Read(k[:]); err != nil {
-		panic("chroma_auth: no randomness for the token key: " + err.Error())
-	}
-	return k
-}()
+var tokenKey = keyed.New()
 
-// tokenDigest is SHA-256(key || token). Only digests are kept in memory,
-// never the tokens themselves.
-func tokenDigest(tok string) [sha256.Size]byte {
-	var buf [32 + MaxTokenLen]byte // on the stack: no allocation per request
-	n := copy(buf[:], tokenKey[:])
-	n += copy(buf[n:], tok)
-	return sha256.Sum256(buf[:n])
-}
+// tokenDigest is the keyed digest of a token. Only digests are kept in
+// memory, never the tokens themselves.
+func tokenDigest(tok string) keyed.Digest { return tokenKey.Sum(tok) }
 
 // lookupToken finds the identity of a token. The map is keyed by the first
 // eight bytes of the keyed digest, so a lookup's timing depends only on

@@ -260,7 +260,13 @@ func (s *scanner) numberRun() (byte, error) {
 	for s.more() {
 		b := s.buf[s.pos:s.n]
 		i := 0
-		for i < len(b) && runByte[b[i]] {
+		// eight bytes a step while all eight are in the run (an
+		// embedding is thousands of them), then byte by byte
+		for i+8 <= len(b) && runByte[b[i]]&runByte[b[i+1]]&runByte[b[i+2]]&runByte[b[i+3]]&
+			runByte[b[i+4]]&runByte[b[i+5]]&runByte[b[i+6]]&runByte[b[i+7]] != 0 {
+			i += 8
+		}
+		for i < len(b) && runByte[b[i]] != 0 {
 			i++
 		}
 		// the last byte of the run that is not white space, looked for
@@ -279,9 +285,9 @@ func (s *scanner) numberRun() (byte, error) {
 	return last, s.fail("unexpected end of body")
 }
 
-var runByte = func() (t [256]bool) {
+var runByte = func() (t [256]uint8) {
 	for _, c := range []byte("0123456789+-.eE, \t\n\r") {
-		t[c] = true
+		t[c] = 1
 	}
 	return t
 }()
