@@ -79,6 +79,9 @@ func TestCanonicalUUIDOracle(t *testing.T) {
 
 // A canonical id, the spelling clients send, costs no allocation.
 func TestCanonicalUUIDAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are counted without -race")
+	}
 	id := "5f2c1a9e-7d41-4b0a-9a53-0c3c2f1e8b77"
 	if n := testing.AllocsPerRun(100, func() { _, _ = CanonicalUUID(id) }); n != 0 {
 		t.Fatalf("CanonicalUUID of a canonical id: %v allocations", n)
@@ -184,6 +187,9 @@ func TestMatchIndex(t *testing.T) {
 // segments, the parameters and the route's scope, nothing per segment
 // (4 before the segments of a path without escapes were its raw ones).
 func TestClassifyPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations are counted without -race")
+	}
 	u, _ := url.ParseRequestURI("/api/v2/tenants/default_tenant/databases/default_database/collections/5f2c1a9e-7d41-4b0a-9a53-0c3c2f1e8b77/query")
 	rt := ClassifyPath(http.MethodPost, u)
 	if !rt.Known || rt.Collection == "" {
