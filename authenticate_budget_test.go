@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
 // serveHeaders runs one request with the given Authorization values
@@ -39,7 +41,7 @@ func TestMalformedAndAmbiguousCredentialsSpendTheBudget(t *testing.T) {
 		"basic twice too": {basicHeader("alice", "alice-pw"), basicHeader("alice", "alice-pw")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 3, Tokens: []string{"tok-static-0123"}})
+			h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 3, Tokens: []string{"tok-static-0123"}}})
 			frozen := time.Unix(1_000_000, 0)
 			h.limiter.Now = func() time.Time { return frozen } // no refill during the test
 			const ip = "203.0.113.9"
@@ -56,7 +58,7 @@ func TestMalformedAndAmbiguousCredentialsSpendTheBudget(t *testing.T) {
 // the address's budget stays whole (the client is asked to authenticate;
 // a browser or client library first sends none).
 func TestMissingCredentialsSpendNothing(t *testing.T) {
-	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: 3})
+	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: 3}})
 	frozen := time.Unix(1_000_000, 0)
 	h.limiter.Now = func() time.Time { return frozen }
 	const ip = "203.0.113.9"
@@ -72,7 +74,7 @@ func TestMissingCredentialsSpendNothing(t *testing.T) {
 // With the limiter off, a malformed credential is refused 401 like any
 // other, with nothing to count it in.
 func TestMalformedCredentialWithTheLimiterOff(t *testing.T) {
-	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{FailuresPerMinute: -1})
+	h := floodHandlerWith(t, bcrypt.MinCost, &ChromaAuth{Handler: config.Handler{FailuresPerMinute: -1}})
 	require.Nil(t, h.limiter)
 	for i := 0; i < 5; i++ {
 		assert.Equal(t, http.StatusUnauthorized, serveHeaders(h, "203.0.113.9", "Basic !!!"), i)
