@@ -11,6 +11,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/rowsproxy"
 )
 
 // nameMaxAge is how long a learned collection name is trusted for a
@@ -42,7 +43,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	case d.Filtered:
 		return h.serveFiltered(w, r, next, &d)
 	case id.Rows != nil:
-		return h.serveRows(w, r, next, vars, &d)
+		return h.serveRows(w, r, next, &d)
 	}
 	return h.forward(w, r, next, &d)
 }
@@ -83,7 +84,7 @@ func (h *ChromaAuth) decide(r *http.Request, pol *config.Policy, vars *requestVa
 	}
 	d := authz.Decide(r.Context(), pol.RBAC, id, &rt, owners)
 	if d.Verdict == authz.VerdictAllowed && id.Rows != nil && !rt.Identity && !d.Filtered {
-		if reason := rowsVerdict(id, &rt); reason != "" {
+		if reason := rowsproxy.Verdict(id, &rt); reason != "" {
 			d.Verdict, d.Status, d.Reason, d.Rule.Check = authz.VerdictRefused, http.StatusForbidden, reason, "rows"
 		}
 	}
@@ -131,6 +132,24 @@ func (h *ChromaAuth) refuse(w http.ResponseWriter, r *http.Request, d *authz.Dec
 	}
 	w.Header().Set("Retry-After", "2")
 	return writeJSON(w, http.StatusServiceUnavailable, bodyLookupUnavailable)
+}
+
+// serveRows acts on the allowed request of an identity with rows: see
+// rowsproxy, which rewrites it as it streams or answers it from filtered
+// gets, and says what it did, to be recorded here.
+func (h *ChromaAuth) serveRows(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision) error {
+	res := rowsproxy.Serve(w, r, next, d, h.owners)
+	switch res.Kind {
+	case rowsproxy.Forward:
+		return h.forward(w, r, next, d)
+	case rowsproxy.Refuse:
+		return h.refuse(w, r, res.D)
+	case rowsproxy.Answer:
+		h.record(r, res.D)
+		return writeJSON(w, res.Status, res.Body)
+	}
+	h.record(r, res.D)
+	return res.Err
 }
 
 // answerIdentity answers GET /api/v2/auth/identity for the caller.

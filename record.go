@@ -165,16 +165,6 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 	return err
 }
 
-// badRequest answers an authenticated request the gateway cannot judge as
-// sent (400, 413, 415) with body: recorded as result bad_request, apart
-// from the 401s of `denied`.
-func (h *ChromaAuth) badRequest(w http.ResponseWriter, r *http.Request, d *authz.Decision, reason string, status int, body []byte, detail string) error {
-	bad := *d
-	bad.Verdict, bad.Status, bad.Reason, bad.Detail = authz.VerdictBadBody, status, reason, detail
-	h.record(r, &bad)
-	return writeJSON(w, status, body)
-}
-
 // statusWriter remembers the status the upstream answered.
 type statusWriter struct {
 	*caddyhttp.ResponseWriterWrapper

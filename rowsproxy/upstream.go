@@ -1,4 +1,4 @@
-package chromaauth
+package rowsproxy
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
@@ -30,9 +28,9 @@ func (u *upstreamAnswer) Error() string { return fmt.Sprintf("upstream answered 
 // rowsGet posts body to the collection's get route through the rest of the
 // chain and decodes a 200 answer into out. A 5xx or no answer is
 // ErrUnavailable; another status an upstreamAnswer.
-func (h *ChromaAuth) rowsGet(ctx context.Context, r *http.Request, next caddyhttp.Handler, rt authz.Route, body []byte, out any) error {
+func (p *proxy) rowsGet(ctx context.Context, rt authz.Route, body []byte, out any) error {
 	u := lookup.CollectionsURL(rt.Tenant, rt.Database, "/"+url.PathEscape(rt.Collection)+"/get", "")
-	f := &lookup.Fetcher{Owners: h.owners, R: r, Next: next}
+	f := &lookup.Fetcher{Owners: p.owners, R: p.r, Next: p.next}
 	rec, err := f.Send(ctx, http.MethodPost, u, body)
 	if err != nil {
 		return err
@@ -51,7 +49,7 @@ func (h *ChromaAuth) rowsGet(ctx context.Context, r *http.Request, next caddyhtt
 
 // ownershipCheck is the check of an update's or upsert's ids: every one
 // that exists must be the identity's, or the write is refused whole.
-func (h *ChromaAuth) ownershipCheck(r *http.Request, next caddyhttp.Handler, rt authz.Route, f *rows.Filter) rows.IDCheck {
+func (p *proxy) ownershipCheck(rt authz.Route, f *rows.Filter) rows.IDCheck {
 	return func(ids []string) error {
 		if len(ids) == 0 {
 			return nil
@@ -61,7 +59,7 @@ func (h *ChromaAuth) ownershipCheck(r *http.Request, next caddyhttp.Handler, rt 
 			IDs       []string         `json:"ids"`
 			Metadatas []map[string]any `json:"metadatas"`
 		}
-		if err := h.rowsGet(r.Context(), r, next, rt, body, &got); err != nil {
+		if err := p.rowsGet(p.r.Context(), rt, body, &got); err != nil {
 			return err
 		}
 		for i := range got.IDs {
@@ -73,10 +71,10 @@ func (h *ChromaAuth) ownershipCheck(r *http.Request, next caddyhttp.Handler, rt 
 	}
 }
 
-// serveRowsCount answers a count, which Chroma cannot filter, from
+// serveCount answers a count, which Chroma cannot filter, from
 // filtered gets of ids alone, page by page: the number Chroma would give
 // if the collection held only the identity's records.
-func (h *ChromaAuth) serveRowsCount(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, f *rows.Filter) error {
+func (p *proxy) serveCount(d *authz.Decision, f *rows.Filter) Result {
 	rt := *d.Route
 	total := 0
 	for offset := 0; ; offset += rowsCountPage {
@@ -84,8 +82,8 @@ func (h *ChromaAuth) serveRowsCount(w http.ResponseWriter, r *http.Request, next
 		var got struct {
 			IDs []json.RawMessage `json:"ids"`
 		}
-		if err := h.rowsGet(r.Context(), r, next, rt, body, &got); err != nil {
-			return h.rewriteFailed(w, r, d, err)
+		if err := p.rowsGet(p.r.Context(), rt, body, &got); err != nil {
+			return rewriteFailed(d, err)
 		}
 		total += len(got.IDs)
 		if len(got.IDs) < rowsCountPage {
@@ -93,6 +91,5 @@ func (h *ChromaAuth) serveRowsCount(w http.ResponseWriter, r *http.Request, next
 		}
 	}
 	d.Status = http.StatusOK
-	h.record(r, d)
-	return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(total)))
+	return Result{Kind: Answer, D: d, Status: http.StatusOK, Body: []byte(strconv.Itoa(total))}
 }

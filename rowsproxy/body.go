@@ -1,4 +1,4 @@
-package chromaauth
+package rowsproxy
 
 import (
 	"bufio"
@@ -43,6 +43,26 @@ func (s *rewriteState) failed() bool {
 	return s.err != nil
 }
 
+// statusWriter remembers the status the upstream answered.
+type statusWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if s.status == 0 && status >= 200 {
+		s.status = status
+	}
+	s.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(p)
+}
+
 // guardWriter passes the upstream's answer on unless the rewrite failed
 // before it came: then the upstream saw a body cut short (no write was
 // made) and the gateway answers in its place.
@@ -77,10 +97,10 @@ func (g *guardWriter) Write(p []byte) (int, error) {
 // as written. Writes hold their collection's lock (exclusive for the
 // check-then-write of update, upsert and a conditional commit; shared for
 // add) until the upstream has answered.
-func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, op rows.Op, f *rows.Filter) error {
-	rt := *d.Route
+func (p *proxy) serveRewritten(w http.ResponseWriter, d *authz.Decision, op rows.Op, f *rows.Filter) Result {
+	r, rt := p.r, *d.Route
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return h.badRequest(w, r, d, reasonBadBody, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"), rowsCompressedBody)
+		return badRequest(d, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"), rowsCompressedBody)
 	}
 	lockKey := strings.ToLower(rt.Collection)
 	var check rows.IDCheck
@@ -89,7 +109,7 @@ func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next
 		defer rowLocks.RLock(lockKey)()
 	case rows.Upsert, rows.Update, rows.Commit:
 		defer rowLocks.Lock(lockKey)()
-		check = h.ownershipCheck(r, next, rt, f)
+		check = p.ownershipCheck(rt, f)
 	}
 	src := r.Body
 	if src == nil {
@@ -118,7 +138,7 @@ func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next
 	r.Body, r.GetBody, r.ContentLength = pr, nil, -1
 	r.Header.Del("Content-Length")
 	gw := &guardWriter{statusWriter: statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, state: state}
-	err := next.ServeHTTP(gw, r)
+	err := p.next.ServeHTTP(gw, r)
 	pr.CloseWithError(errUpstreamDone)
 	var rerr error
 	select {
@@ -131,32 +151,30 @@ func (h *ChromaAuth) serveRewritten(w http.ResponseWriter, r *http.Request, next
 		if d.Status == 0 && err == nil {
 			d.Status = http.StatusOK
 		}
-		h.record(r, d)
-		return err
+		return Result{Kind: Served, D: d, Err: err}
 	}
-	return h.rewriteFailed(w, r, d, rerr)
+	return rewriteFailed(d, rerr)
 }
 
 var errUpstreamDone = errors.New("the upstream answered")
 
-// rewriteFailed answers a request whose rewrite did not complete: nothing
-// was written upstream.
-func (h *ChromaAuth) rewriteFailed(w http.ResponseWriter, r *http.Request, d *authz.Decision, err error) error {
+// rewriteFailed is the answer to a request whose rewrite did not
+// complete: nothing was written upstream.
+func rewriteFailed(d *authz.Decision, err error) Result {
 	var ua *upstreamAnswer
 	switch {
 	case errors.Is(err, rows.ErrForbidden):
-		return h.refuseRows(w, r, d, rowsRefusedRecord)
+		return refuse(d, rowsRefusedRecord)
 	case errors.Is(err, rows.ErrBadBody):
-		return h.badRequest(w, r, d, reasonBadBody, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()), err.Error())
+		return badRequest(d, http.StatusBadRequest, jsonError("InvalidArgumentError", err.Error()), err.Error())
 	case errors.As(err, &ua):
 		d.Status = ua.status
-		h.record(r, d)
-		return writeJSON(w, ua.status, ua.body)
+		return Result{Kind: Answer, D: d, Status: ua.status, Body: ua.body}
 	case errors.Is(err, authz.ErrUnavailable):
-		d.Verdict, d.Status, d.Reason, d.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, reasonLookupUnavailable, err
-		return h.refuse(w, r, d)
+		d.Verdict, d.Status, d.Reason, d.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, "lookup_unavailable", err
+		return Result{Kind: Refuse, D: d}
 	}
 	bad := authz.BadBody(d.Identity, d.Route, err)
 	bad.Rule = d.Rule
-	return h.refuse(w, r, &bad)
+	return Result{Kind: Refuse, D: &bad}
 }
