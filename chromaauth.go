@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/admission"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
@@ -26,6 +27,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/limiter"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/metrics"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -68,8 +70,8 @@ type ChromaAuth struct {
 	logger      *zap.Logger
 	jwt         *jwtauth.Verifier // nil unless JWT is set
 	auditLog    *zap.Logger       // nil when the audit is off
-	quota       *quotaState
-	sharedKey   string // the shared store this handler holds ("" for none)
+	quota       *admission.Quotas
+	shared      *admission.Shared // nil without shared_state
 }
 
 // CaddyModule returns the Caddy module information.
@@ -98,28 +100,33 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 		h.logger.Warn(w)
 	}
 	h.policy.Store(pol)
-	if err := initMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := metrics.Init(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("chroma_auth: metrics: %w", err)
 	}
 	h.auth = providers.NewAuthenticator(pol.Creds, providers.Options{
 		CacheSize:           h.CacheSize,
 		MaxConcurrentBcrypt: h.MaxConcurrentBcrypt,
 		BcryptQueueTimeout:  bcryptQueueTimeout,
-		OnBcrypt:            countBcrypt,
-		OnCacheHit:          countCacheHit,
+		OnBcrypt:            metrics.Bcrypt,
+		OnCacheHit:          metrics.CacheHit,
 	})
-	trackAuthenticator(h.auth, true)
+	metrics.Track(h.auth, true)
 	h.owners = authz.NewOwners(lookup.MaxOwners)
 	h.listings = authz.NewListingCache(h.listingTTL())
 	h.resolver = authz.NewResolver(h.owners)
 	h.namer = authz.NewNamer(h.resolver, audit.MaxWaiting)
 	h.limiter = limiter.New(h.FailuresPerMinute)
-	h.provisionQuota()
+	h.quota = admission.New(h.Limits)
 	if err := h.provisionJWT(); err != nil {
 		return err
 	}
-	if err := h.provisionShared(ctx.GetMetricsRegistry()); err != nil {
-		return err
+	if h.SharedState != nil {
+		// The failure limiter and the quotas count in the shared store.
+		if h.shared, err = admission.OpenShared(h.SharedState, h.logger, ctx.GetMetricsRegistry()); err != nil {
+			return err
+		}
+		h.quota.UseShared(h.shared.Store)
+		h.limiter.Shared = h.shared.Store
 	}
 	h.logger.Info("credentials loaded",
 		zap.Int("basic_users", pol.Creds.NumUsers()),
@@ -192,9 +199,9 @@ func (h *ChromaAuth) Cleanup() error {
 		h.stopWatch()
 	}
 	h.cleanupJWT()
-	h.cleanupShared()
+	h.shared.Close()
 	if h.auth != nil {
-		trackAuthenticator(h.auth, false)
+		metrics.Track(h.auth, false)
 	}
 	return nil
 }

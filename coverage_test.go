@@ -20,6 +20,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/metrics"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
@@ -188,9 +189,9 @@ func TestBusyBcryptIs503WithRetryAfter(t *testing.T) {
 // counterValue reads one child of the process-wide chroma_auth counters.
 func counterValue(t *testing.T, vec, label string) float64 {
 	t.Helper()
-	m := chromaMetrics.requests
+	m := metrics.RequestsVec()
 	if vec == "denied" {
-		m = chromaMetrics.denied
+		m = metrics.DeniedVec()
 	}
 	require.NotNil(t, m, "metrics are set up by Provision")
 	reg := prometheus.NewRegistry()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/metrics"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 )
 
@@ -22,8 +23,8 @@ import (
 func TestQuotaRefusalsRecorded(t *testing.T) {
 	h, logs := observed(t, &ChromaAuth{Handler: config.Handler{Tokens: []string{"tok"}, Audit: &Audit{}, ReloadInterval: -1,
 		Limits: &QuotaConfig{Limits: quota.Limits{Rate: 1.0 / 60, Burst: 1, MaxBatch: 1}}}})
-	denied := func(reason string) float64 { return testutil.ToFloat64(chromaMetrics.denied.WithLabelValues(reason)) }
-	result := func(r string) float64 { return testutil.ToFloat64(chromaMetrics.requests.WithLabelValues(r)) }
+	denied := func(reason string) float64 { return testutil.ToFloat64(metrics.DeniedVec().WithLabelValues(reason)) }
+	result := func(r string) float64 { return testutil.ToFloat64(metrics.RequestsVec().WithLabelValues(r)) }
 	rate0, size0, limited0, exceeded0 := denied(reasonQuotaRate), denied(reasonQuotaSize), result(resultRateLimited), result(resultQuota)
 
 	serve := func(method, body string) int {

@@ -3,6 +3,7 @@ package chromaauth
 import (
 	"errors"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/admission"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 )
 
@@ -28,6 +29,11 @@ const (
 	// reasonBadQuery: a 400, a filtered listing's limit or offset is not a
 	// non-negative integer.
 	reasonBadQuery = "bad_query"
+	// The quotas' refusals (see admission): over the rate (429), over
+	// the concurrent requests (429), over a size (400, 413).
+	reasonQuotaRate       = admission.ReasonRate
+	reasonQuotaConcurrent = admission.ReasonConcurrent
+	reasonQuotaSize       = admission.ReasonSize
 )
 
 // The reasons a JWT is refused (401).

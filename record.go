@@ -13,7 +13,22 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/metrics"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+)
+
+// Results of a request, the `result` label of requests_total.
+const (
+	resultAllowed     = "allowed"
+	resultPublic      = "public"
+	resultDenied      = "denied"
+	resultForbidden   = "forbidden"
+	resultRateLimited = "rate_limited"
+	resultBusy        = "busy"
+	// resultBadRequest: an authenticated request refused for its body or
+	// query (400, 413), not for its credential.
+	resultBadRequest = "bad_request"
+	resultQuota      = "quota_exceeded"
 )
 
 // outcome is how a decision is counted and written: the requests_total
@@ -70,10 +85,10 @@ func (h *ChromaAuth) recordWithID(r *http.Request, d *authz.Decision, requestID 
 		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 			repl.Set("http.auth.chroma_auth.reason", o.reason)
 		}
-		countDenied(o.reason)
+		metrics.Denied(o.reason)
 		h.logDecision(r, d, o.reason)
 	}
-	countRequest(o.result)
+	metrics.Request(o.result)
 	if h.auditLog == nil || (d.Public && !h.Audit.Public) {
 		return // public routes and CORS preflights only when asked
 	}
@@ -183,4 +198,17 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 		s.status = http.StatusOK
 	}
 	return s.ResponseWriterWrapper.Write(p)
+}
+
+// quotaOutcome is the outcome of a quota's refusal (ok false for any
+// other decision): a rate or concurrency limit is rate_limited with its
+// own reason; a size limit is quota_exceeded.
+func quotaOutcome(d *authz.Decision) (o outcome, ok bool) {
+	switch d.Reason {
+	case reasonQuotaRate, reasonQuotaConcurrent:
+		return outcome{resultRateLimited, audit.DecisionRateLimited, d.Reason}, d.Verdict == authz.VerdictLimited
+	case reasonQuotaSize:
+		return outcome{resultQuota, audit.DecisionQuota, d.Reason}, d.Verdict == authz.VerdictBadBody
+	}
+	return o, false
 }

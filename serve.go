@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/quota"
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
@@ -30,7 +33,7 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if done {
 		return err
 	}
-	defer h.quota.engine.Done(t)
+	defer h.quota.Done(t)
 	return h.authorizeAndServe(w, r, next, pol, vars)
 }
 
@@ -41,4 +44,19 @@ func (h *ChromaAuth) stripCredentials(r *http.Request) {
 	// Go's server canonicalizes header names: plain map deletes suffice.
 	delete(r.Header, headerAuthorization)
 	delete(r.Header, headerChromaToken)
+}
+
+// admitQuota applies id's quotas to r (see admission.Quotas.Admit). When
+// it refuses, it has answered and done is true; else the caller ends the
+// ticket when the request ends.
+func (h *ChromaAuth) admitQuota(w http.ResponseWriter, r *http.Request, pol *config.Policy, id *providers.Identity) (t quota.Ticket, done bool, err error) {
+	t, no := h.quota.Admit(r, pol.Creds, id)
+	if no == nil {
+		return t, false, nil
+	}
+	h.record(r, &no.D)
+	if no.RetryAfter != "" {
+		w.Header().Set("Retry-After", no.RetryAfter)
+	}
+	return t, true, writeJSON(w, no.D.Status, no.Body)
 }

@@ -30,7 +30,7 @@ func BenchmarkSharedStateAllowed(b *testing.B) {
 				h.SharedState = &SharedState{URL: redistest.Start(b, "").URL()}
 			}
 			h = provisioned(b, h)
-			if c.redis && !h.quota.engine.Shared.(sharedQuota).s.Up() {
+			if c.redis && !h.quota.SharedStore().Up() {
 				b.Fatal("Redis does not answer")
 			}
 			b.ReportAllocs()

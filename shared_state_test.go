@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/admission"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/metrics"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/shared"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/shared/redistest"
 )
@@ -46,8 +48,8 @@ func waitStoresUp(t *testing.T) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		all := true
-		sharedStores.Range(func(_, v any) bool {
-			all = all && v.(storeRef).Up()
+		admission.EachStore(func(s *shared.Store) bool {
+			all = all && s.Up()
 			return true
 		})
 		return all
@@ -168,7 +170,7 @@ func TestSharedStateRedisKilledUnderLoad(t *testing.T) {
 	up := newUpstream(t)
 	users := writeTestFile(t, t.TempDir(), "users.yaml", "users:\n  - id: load\n    tokens: [tok]\n  - id: after\n    tokens: [tok-after]\n    limits: { rate: 1/m, burst: 4 }\n")
 	a, b := twoGateways(t, srv.URL(), "\t\ttoken_file "+users+"\n\t\tlimits {\n\t\t\trate 100000/s\n\t\t}", up)
-	gauge := sharedUp.WithLabelValues(shared.Redact(srv.URL()))
+	gauge := metrics.SharedUpGauge(shared.Redact(srv.URL()))
 	require.Eventually(t, func() bool { return testutil.ToFloat64(gauge) == 1 }, 10*time.Second, time.Millisecond)
 	assert.NotContains(t, shared.Redact(srv.URL()), pw)
 
@@ -230,8 +232,8 @@ func TestSharedStateDownCountsLocally(t *testing.T) {
 	_ = send(b, "GET", quotaColl, "", map[string]string{"Authorization": basicHeader("nobody", "x")})
 	require.Eventually(t, func() bool {
 		down := true
-		sharedStores.Range(func(_, v any) bool {
-			down = down && !v.(storeRef).Up()
+		admission.EachStore(func(s *shared.Store) bool {
+			down = down && !s.Up()
 			return true
 		})
 		return down

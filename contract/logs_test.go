@@ -34,10 +34,6 @@ func (s *source) logMessages() map[string]string {
 	return out
 }
 
-// handlerDirs are the packages whose lines the handler's loggers write:
-// the root (the Caddy adapter) and the packages it logs through.
-var handlerDirs = []string{".", "audit"}
-
 // handlerLogMessages are the log messages of every handlerDirs package.
 func handlerLogMessages(t *testing.T) map[string]string {
 	out := map[string]string{}

@@ -110,7 +110,7 @@ var metricCell = regexp.MustCompile(`^` + "`" + `([a-z_:]+)(?:\{([a-z_,]+)\})?` 
 // values are the package's constants named X… (result, reason), exactly
 // those values.
 func TestReadmeListsEveryMetric(t *testing.T) {
-	src := parseDir(t, ".")
+	src := parseDirs(t, handlerDirs...)
 	code := src.metrics(t)
 	if len(code) == 0 {
 		t.Fatal("found no metric in the code: the scan is broken")
@@ -131,7 +131,7 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 		doc[m[1]] = metric{labels: labels}
 		docValues[m[1]] = set(spans(strings.Join(row[1:], "|"))...)
 	}
-	other := map[string]*source{"authz": parseDir(t, "authz")}
+	other := map[string]*source{"authz": parseDir(t, "authz"), "admission": parseDir(t, "admission")}
 	for name, m := range code {
 		d, ok := doc[name]
 		if !ok {
@@ -162,10 +162,10 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 // constants only, so that the constants are every value the metrics can
 // carry (and the test above sees them all).
 func TestLabelValuesAreConstants(t *testing.T) {
-	src := parseDir(t, ".")
+	src := parseDirs(t, handlerDirs...)
 	src.calls(func(file string, c *ast.CallExpr) {
 		switch callName(c) {
-		case "countDenied", "countRequest", "forbid", "reject", "badRequest":
+		case "countDenied", "countRequest", "Denied", "Request", "forbid", "reject", "badRequest":
 		default:
 			return
 		}
@@ -242,7 +242,7 @@ func TestDecisionReasonsAreDocumented(t *testing.T) {
 	if doc == nil {
 		t.Fatal("README's Metrics table has no denied_total row")
 	}
-	src := parseDir(t, "authz")
+	src := parseDirs(t, "authz", "rowsproxy", "admission")
 	check := func(pos ast.Node, e ast.Expr) {
 		if v, ok := literal(e); ok && reasonWord.MatchString(v) && !doc[v] {
 			t.Errorf("%s: the authz package gives a decision reason %q, which README's denied_total row (## Metrics) lacks", src.fset.Position(pos.Pos()), v)

@@ -40,6 +40,35 @@ func parseDir(t *testing.T, dir string) *source {
 	return s
 }
 
+// parseDirs is the parsed non-test Go files of several directories as
+// one source (a package's code split into packages of their own).
+func parseDirs(t *testing.T, dirs ...string) *source {
+	t.Helper()
+	out := &source{fset: token.NewFileSet(), files: map[string]*ast.File{}}
+	for _, dir := range dirs {
+		names, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if strings.HasSuffix(n, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(out.fset, n, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.files[filepath.ToSlash(filepath.Join(dir, filepath.Base(n)))] = f
+		}
+	}
+	return out
+}
+
+// handlerDirs are the packages of the handler's request path: the root
+// (the Caddy adapter) and the packages it answers, counts and logs
+// through.
+var handlerDirs = []string{".", "audit", "metrics", "admission", "rowsproxy"}
+
 // stringConsts are the string constants of the package (also those
 // declared inside functions) whose name starts with prefix, by value.
 // A constant that is another package's constant (authz.ReasonMissing) is

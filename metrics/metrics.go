@@ -1,4 +1,11 @@
-package chromaauth
+// Package metrics is the chroma_auth handler's Prometheus metrics, served
+// with Caddy's own at the admin endpoint's /metrics (and by the `metrics`
+// handler). Like Caddy's reverse_proxy metrics they are process-wide: one
+// set, registered with each config's registry, so counters survive a
+// config reload. The values of their labels are the handler's constants
+// (the root package's result… and reason…), which the contract tests hold
+// the README to.
+package metrics
 
 import (
 	"errors"
@@ -9,10 +16,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
-// Prometheus metrics, served with Caddy's own at the admin endpoint's
-// /metrics (and by the `metrics` handler). Like Caddy's reverse_proxy
-// metrics they are process-wide: one set, registered with each config's
-// registry, so counters survive a config reload.
+// chromaMetrics are the metrics, made once.
 var chromaMetrics = struct {
 	once      sync.Once
 	requests  *prometheus.CounterVec
@@ -25,21 +29,8 @@ var chromaMetrics = struct {
 	live map[*providers.Authenticator]struct{}
 }{}
 
-// Results of a request, the `result` label of requests_total.
-const (
-	resultAllowed     = "allowed"
-	resultPublic      = "public"
-	resultDenied      = "denied"
-	resultForbidden   = "forbidden"
-	resultRateLimited = "rate_limited"
-	resultBusy        = "busy"
-	// resultBadRequest: an authenticated request refused for its body or
-	// query (400, 413), not for its credential.
-	resultBadRequest = "bad_request"
-	resultQuota      = "quota_exceeded"
-)
-
-func initMetrics(registry *prometheus.Registry) error {
+// Init registers the metrics with registry (once per config).
+func Init(registry *prometheus.Registry) error {
 	m := &chromaMetrics
 	m.once.Do(func() {
 		const ns, sub = "caddy", "chroma_auth"
@@ -84,8 +75,8 @@ func initMetrics(registry *prometheus.Registry) error {
 	return nil
 }
 
-// trackAuthenticator counts a's cache in cache_entries until untracked.
-func trackAuthenticator(a *providers.Authenticator, on bool) {
+// Track counts a's cache in cache_entries until untracked.
+func Track(a *providers.Authenticator, on bool) {
 	m := &chromaMetrics
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -103,7 +94,8 @@ func trackAuthenticator(a *providers.Authenticator, on bool) {
 // label lookup costs more than the increment on the hot path.
 var resultCounters sync.Map // result → prometheus.Counter
 
-func countRequest(result string) {
+// Request counts a request by its result (requests_total).
+func Request(result string) {
 	if chromaMetrics.requests == nil {
 		return
 	}
@@ -116,20 +108,30 @@ func countRequest(result string) {
 	c.Inc()
 }
 
-func countDenied(reason string) {
+// Denied counts a refusal by its reason (denied_total).
+func Denied(reason string) {
 	if chromaMetrics.denied != nil {
 		chromaMetrics.denied.WithLabelValues(reason).Inc()
 	}
 }
 
-func countBcrypt() {
+// Bcrypt counts a bcrypt comparison.
+func Bcrypt() {
 	if chromaMetrics.bcrypt != nil {
 		chromaMetrics.bcrypt.Inc()
 	}
 }
 
-func countCacheHit() {
+// CacheHit counts a Basic credential answered from the cache.
+func CacheHit() {
 	if chromaMetrics.cacheHits != nil {
 		chromaMetrics.cacheHits.Inc()
 	}
 }
+
+// RequestsVec and DeniedVec are requests_total and denied_total (nil
+// before Init), for tests that read them.
+func RequestsVec() *prometheus.CounterVec { return chromaMetrics.requests }
+
+// DeniedVec is denied_total (nil before Init).
+func DeniedVec() *prometheus.CounterVec { return chromaMetrics.denied }
