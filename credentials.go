@@ -1,13 +1,16 @@
 package chromaauth
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
@@ -115,3 +118,67 @@ func (h *ChromaAuth) narrowJWT(creds *providers.Credentials, id *providers.Ident
 	}
 	return n, ""
 }
+
+// Reasons of a client certificate refused.
+const (
+	// reasonCertUnclaimed: a verified certificate no user's certs match.
+	reasonCertUnclaimed = "cert_unclaimed"
+	// reasonCertAmbiguous: a verified certificate two users' certs match.
+	reasonCertAmbiguous = "cert_ambiguous"
+	// reasonCertRequired: client_cert required, and no verified certificate.
+	reasonCertRequired = "cert_required"
+)
+
+// verifiedLeaf is the client certificate Caddy verified against its trust
+// pool, nil when there is none: no TLS, no certificate, or one presented
+// but not verified (client_auth mode request or require).
+func verifiedLeaf(r *http.Request) *x509.Certificate {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return r.TLS.VerifiedChains[0][0]
+}
+
+// authenticateCert finds the identity of the request's verified client
+// certificate. done is false when the request has none and may
+// authenticate otherwise; else the identity or the reason is the answer.
+func (h *ChromaAuth) authenticateCert(r *http.Request, creds *providers.Credentials) (id *providers.Identity, reason string, done bool) {
+	leaf := verifiedLeaf(r)
+	if leaf == nil {
+		if h.ClientCert.Required {
+			return nil, reasonCertRequired, true
+		}
+		return nil, "", false
+	}
+	if r.Header.Get(headerAuthorization) != "" || r.Header.Get(headerChromaToken) != "" {
+		return nil, reasonAmbiguous, true // two credentials: which one is meant?
+	}
+	id, err := creds.CertIdentity(leaf)
+	if err == nil {
+		return id, "", true
+	}
+	if h.limiter != nil {
+		h.limiter.Fail(authz.ClientKey(clientIP(r)), h.limiter.Clock(), nil)
+	}
+	if errors.Is(err, providers.ErrCertAmbiguous) {
+		return nil, reasonCertAmbiguous, true
+	}
+	return nil, reasonCertUnclaimed, true
+}
+
+// credential is what a request presents, before it is checked.
+type credential struct {
+	basic      bool
+	user, pass string
+	token      string
+}
+
+// extract finds the one credential of a configured kind in r (see
+// authz.ExtractCredential, where the parsing lives and is fuzzed).
+func (h *ChromaAuth) extract(r *http.Request, creds *providers.Credentials) (credential, string) {
+	c, reason := authz.ExtractCredential(r.Header, h.tokenHeader, creds.Basic(), h.acceptsTokens(creds), h.maxTokenLen())
+	return credential{basic: c.Basic, user: c.User, pass: c.Pass, token: c.Token}, reason
+}
+
+// parseBasic decodes the text after "Basic " (see authz.ParseBasic).
+func parseBasic(b64 string) (user, pass string, ok bool) { return authz.ParseBasic(b64) }
