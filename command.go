@@ -1,11 +1,20 @@
 package chromaauth
 
 import (
-	"github.com/spf13/cobra"
+	"encoding/json"
+	"net/http"
+	"os"
+	"sync/atomic"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/cli"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/explain"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
 func init() {
@@ -264,4 +273,123 @@ command line; an Ed25519, EC or RSA private key from a PEM file.
 	fl.StringSlice("collection", nil, "A collection grant name=read|write|admin, globs allowed (repeatable)")
 	fl.Duration("lifetime", cli.DefaultJWTLifetime, "How long the token is valid")
 	return c
+}
+
+// openExplainer is the explainer of `caddy chroma-auth explain` and
+// `test` (see explain.Open), judging with this handler's own steps.
+func openExplainer(raw json.RawMessage, upstream string) (cli.Explainer, error) {
+	return explain.Open(raw, upstream, openJudge)
+}
+
+// judge is a handler loaded for explain and test: its authenticate and
+// decide, with the policy it loaded (see explain.Judge).
+type judge struct {
+	h   *ChromaAuth
+	pol *config.Policy
+}
+
+// openJudge loads cfg as Provision would (files, RBAC, JWT keys) without
+// starting any watcher, limiter or metric.
+func openJudge(cfg *config.Handler) (explain.Judge, error) {
+	h := &ChromaAuth{Handler: *cfg, logger: zap.NewNop()}
+	h.ApplyDefaults()
+	h.ReloadInterval = -1
+	pol, _, err := h.prepare(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	h.policy = new(atomic.Pointer[config.Policy])
+	h.policy.Store(pol)
+	h.auth = providers.NewAuthenticator(pol.Creds, providers.Options{MaxConcurrentBcrypt: 1})
+	if err := h.provisionJWT(); err != nil {
+		return nil, err
+	}
+	return &judge{h: h, pol: pol}, nil
+}
+
+func (j *judge) Policy() *config.Policy { return j.pol }
+func (j *judge) TokenHeader() string    { return j.h.tokenHeader }
+func (j *judge) JWT() bool              { return j.h.jwt != nil }
+func (j *judge) Close()                 { j.h.cleanupJWT() }
+
+func (j *judge) Public(r *http.Request) bool { return authz.IsPreflight(r) || j.h.isPublic(r) }
+
+func (j *judge) Authenticate(r *http.Request) (*providers.Identity, authz.Decision) {
+	id, reason, _ := j.h.authenticate(r, j.pol.Creds)
+	j.h.stripCredentials(r)
+	if id == nil {
+		return nil, unauthenticated(reason)
+	}
+	return id, authz.Decision{}
+}
+
+func (j *judge) Decide(r *http.Request, id *providers.Identity, owners authz.OwnerResolver) authz.Decision {
+	return j.h.decide(r, j.pol, &requestVars{id: id, role: j.pol.RoleOf(id), r: r}, owners)
+}
+
+// explainCommand is `caddy chroma-auth explain`; see cli.RunExplain.
+func explainCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "explain --config <Caddyfile> (--user <name> | --token <t> | --key <k> | --jwt <t>) <METHOD> <path>",
+		Short: "Prints the gateway's decision on one request and why; exits 0 allowed, 1 refused, 2 usage or config error",
+		Long: `
+Loads the chroma_auth handler of the config (the one serving --site when
+there are several) with its files, as the gateway would, and decides one
+request of the caller: a user of its credential files (no password
+needed), or a token, API key or JWT checked as the gateway checks it. It
+prints the decision and why: the caller's entry (file and line), its scope,
+its role and the action, the collection grant and level, the check that
+refused. Nothing is sent anywhere, but with --upstream the collection
+lookups a by-id decision needs go to that Chroma; without it, explain says
+what it could not know. No secret is printed.
+`,
+		Args: cobra.ArbitraryArgs,
+		RunE: runE(func(cmd *cobra.Command, fs caddycmd.Flags, args []string) (int, error) {
+			return cli.RunExplain(stdio(cmd), cli.ExplainOptions{
+				Config: fs.String("config"), Adapter: fs.String("adapter"), Site: fs.String("site"),
+				Upstream: fs.String("upstream"), Body: fs.String("body"), Args: args, Open: openExplainer,
+				As: cli.As{User: fs.String("user"), Token: fs.String("token"), Key: fs.String("key"), JWT: fs.String("jwt")},
+			})
+		}),
+	}
+	explainFlags(c)
+	c.Flags().StringP("user", "u", "", "A user of the credential files")
+	c.Flags().String("token", "", "A token, as the client sends it")
+	c.Flags().String("key", "", "An API key")
+	c.Flags().String("jwt", "", "A JSON Web Token")
+	c.Flags().String("body", "", "The request's JSON body")
+	return c
+}
+
+// testCommand is `caddy chroma-auth test`; see cli.RunPolicyTest.
+func testCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "test --config <Caddyfile> <cases.yaml>",
+		Short: "Runs policy tests: exits 0 when every case holds, 1 naming each that does not, 2 on a usage or config error",
+		Long: `
+Decides every case of the cases file as explain does:
+
+  cases:
+    - name: alice reads docs
+      as: {user: alice}            # or token, key, jwt ({env.VAR} read)
+      request: {method: POST, path: /api/v2/.../get, body: {limit: 1}}
+      expect: allow                # allow, deny (401 or 403), or a status
+`,
+		Args: cobra.ArbitraryArgs,
+		RunE: runE(func(cmd *cobra.Command, fs caddycmd.Flags, args []string) (int, error) {
+			return cli.RunPolicyTest(stdio(cmd), cli.TestOptions{
+				Config: fs.String("config"), Adapter: fs.String("adapter"), Site: fs.String("site"),
+				Upstream: fs.String("upstream"), Args: args, Open: openExplainer,
+			})
+		}),
+	}
+	explainFlags(c)
+	return c
+}
+
+func explainFlags(c *cobra.Command) {
+	c.Flags().StringP("config", "c", "", "Configuration file (required)")
+	c.Flags().StringP("adapter", "a", "", "Name of config adapter (default: caddyfile for a file named Caddyfile*, else JSON)")
+	c.Flags().String("site", "", "The site whose chroma_auth decides (host, host:port or :port), when the config has several")
+	c.Flags().String("upstream", "", "Chroma's URL: ask it where collections named by id live")
 }

@@ -31,13 +31,7 @@ var (
 // the log (at debug level, so an operator can turn it on) and the
 // `{http.auth.chroma_auth.reason}` placeholder, never to the client.
 func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *config.Policy, reason string, retry time.Duration) error {
-	d := authz.Decision{Verdict: authz.VerdictUnauthenticated, Status: http.StatusUnauthorized, Reason: reason}
-	switch reason {
-	case reasonBusy, reasonJWTUnavailable:
-		d.Verdict, d.Status = authz.VerdictUnavailable, http.StatusServiceUnavailable
-	case reasonRateLimited:
-		d.Verdict, d.Status = authz.VerdictLimited, http.StatusTooManyRequests
-	}
+	d := unauthenticated(reason)
 	h.record(r, &d)
 	switch reason {
 	case reasonBusy:
@@ -59,6 +53,18 @@ func (h *ChromaAuth) reject(w http.ResponseWriter, r *http.Request, pol *config.
 		return writeJSON(w, http.StatusUnauthorized, bodyKeyExpired)
 	}
 	return writeJSON(w, http.StatusUnauthorized, bodyUnauthorized)
+}
+
+// unauthenticated is the decision on a credential that did not pass.
+func unauthenticated(reason string) authz.Decision {
+	d := authz.Decision{Verdict: authz.VerdictUnauthenticated, Status: http.StatusUnauthorized, Reason: reason}
+	switch reason {
+	case reasonBusy, reasonJWTUnavailable:
+		d.Verdict, d.Status = authz.VerdictUnavailable, http.StatusServiceUnavailable
+	case reasonRateLimited:
+		d.Verdict, d.Status = authz.VerdictLimited, http.StatusTooManyRequests
+	}
+	return d
 }
 
 // reasonKeyExpired: a valid API key past its expiry; the client is told.

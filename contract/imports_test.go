@@ -78,3 +78,29 @@ func TestNoPackageImportsTheRootCatches(t *testing.T) {
 	}
 	t.Fatal("cmd/caddy/main.go does not import the root package: the check's import path is wrong")
 }
+
+// maxRootFiles bounds the root package: the Caddy adapter (config,
+// Provision, ServeHTTP and the steps it reads in, glue), no more. What
+// is not Caddy glue lives in a package with one job.
+const maxRootFiles = 10
+
+// TestRootHasAtMostTenSourceFiles: the root package has at most
+// maxRootFiles non-test Go files.
+func TestRootHasAtMostTenSourceFiles(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join("..", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src []string
+	for _, n := range names {
+		if !strings.HasSuffix(n, "_test.go") {
+			src = append(src, filepath.Base(n))
+		}
+	}
+	if len(src) == 0 {
+		t.Fatal("no Go files in the root: the glob is broken")
+	}
+	if len(src) > maxRootFiles {
+		t.Errorf("the root package has %d source files, more than %d: %s; move what is not Caddy glue into a package of its own", len(src), maxRootFiles, strings.Join(src, ", "))
+	}
+}
