@@ -128,17 +128,17 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		failed.Verdict, failed.Status, failed.Reason, failed.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, reasonLookupUnavailable, err
 		return h.refuse(w, r, &failed)
 	}
-	var visible []authz.Collection
-	for _, c := range all {
-		if id.Collections.Level(c.Name) >= providers.LevelRead {
-			visible = append(visible, c)
-		}
+	visible := func(name string) bool { return id.Collections.Level(name) >= providers.LevelRead }
+	var dst []byte // nil: AppendVisible sizes it for the whole page
+	if rt.Action == authz.ActionCountCollections {
+		limit, dst = 0, make([]byte, 0, 2) // counted, not listed
 	}
+	body, n := authz.AppendVisible(dst, all, visible, limit, offset)
 	h.record(r, d)
 	if rt.Action == authz.ActionCountCollections {
-		return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(len(visible))))
+		return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(n)))
 	}
-	return writeJSON(w, http.StatusOK, authz.ListJSON(authz.Page(visible, limit, offset)))
+	return writeJSON(w, http.StatusOK, body)
 }
 
 // listWindow reads a listing's limit (absent: no limit) and offset

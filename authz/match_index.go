@@ -6,26 +6,50 @@ import (
 )
 
 // tableIndex is a route table by the number of segments of its paths,
-// each list in the table's order: match looks only at the paths as long
-// as the request's, not at the whole table.
-type tableIndex [maxSegments + 2][]*pattern
+// then by the last segment when it is static: match looks only at the
+// paths that can fit the request's, not at the whole table.
+type tableIndex [maxSegments + 2]bucket
+
+type bucket struct {
+	byLast    map[string][]candidate // paths ending in a static segment, by it
+	paramLast []candidate            // paths ending in a parameter
+}
+
+// candidate is a pattern and its place in the table (which breaks ties).
+type candidate struct {
+	p *pattern
+	i int
+}
 
 func indexTable(table []pattern) *tableIndex {
 	var ix tableIndex
 	for i := range table {
-		if n := len(table[i].segs); n < len(ix) {
-			ix[n] = append(ix[n], &table[i])
+		segs := table[i].segs
+		n := len(segs)
+		if n == 0 || n >= len(ix) {
+			continue
+		}
+		b := &ix[n]
+		c := candidate{&table[i], i}
+		if last := segs[n-1]; last != "{}" {
+			if b.byLast == nil {
+				b.byLast = map[string][]candidate{}
+			}
+			b.byLast[last] = append(b.byLast[last], c)
+		} else {
+			b.paramLast = append(b.paramLast, c)
 		}
 	}
 	return &ix
 }
 
-// of is the patterns of n segments.
-func (ix *tableIndex) of(n int) []*pattern {
-	if n < 0 || n >= len(ix) {
-		return nil
+// of is the two lists of patterns that may fit raws.
+func (ix *tableIndex) of(raws []string) (static, param []candidate) {
+	n := len(raws)
+	if n == 0 || n >= len(ix) {
+		return nil, nil
 	}
-	return ix[n]
+	return ix[n].byLast[raws[n-1]], ix[n].paramLast
 }
 
 var (

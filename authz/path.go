@@ -70,19 +70,25 @@ type handler struct {
 // its decoded parameters.
 func match(table *tableIndex, segs, raws []string) (*pattern, []string) {
 	var best *pattern
-	for _, p := range table.of(len(segs)) {
-		fits := true
-		for j, s := range p.segs {
-			if s != "{}" && s != raws[j] {
-				fits = false
-				break
+	bestAt := 0
+	static, param := table.of(raws)
+	for _, list := range [2][]candidate{static, param} {
+		for _, c := range list {
+			p := c.p
+			fits := true
+			for j, s := range p.segs {
+				if s != "{}" && s != raws[j] {
+					fits = false
+					break
+				}
 			}
-		}
-		if !fits {
-			continue
-		}
-		if best == nil || moreStatic(p, best) {
-			best = p
+			if !fits {
+				continue
+			}
+			// the most static; among equals, the first in the table
+			if best == nil || moreStatic(p, best) || (!moreStatic(best, p) && c.i < bestAt) {
+				best, bestAt = p, c.i
+			}
 		}
 	}
 	if best == nil {

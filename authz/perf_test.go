@@ -2,11 +2,15 @@ package authz
 
 import (
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
 
 // canonicalUUIDOracle is CanonicalUUID as it was before it stopped
@@ -146,41 +150,73 @@ func splitPathOracle(escaped string) (segs, raws []string, ok bool) {
 	return segs, raws, true
 }
 
-// Every route of both tables, classified by the index, is the pattern the
-// whole table picks.
+// Every route of both tables, its parameters filled with every static
+// segment of the table (so that more static paths compete) and with a
+// plain value, is matched by the index as by a scan of the whole table.
 func TestMatchIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
 	for _, table := range [][]pattern{v1Table, v2Table} {
 		ix := indexTable(table)
-		for i := range table {
-			segs := make([]string, len(table[i].segs))
-			for j, s := range table[i].segs {
-				segs[j] = s
-				if s == "{}" {
-					segs[j] = "x" + strings.Repeat("y", j)
+		values := map[string]bool{"x": true, "": true}
+		for _, p := range table {
+			for _, s := range p.segs {
+				if s != "{}" {
+					values[s] = true
 				}
 			}
-			got, _ := match(ix, segs, segs)
-			var want *pattern
-			for k := range table {
-				p := &table[k]
-				if len(p.segs) != len(segs) {
-					continue
-				}
-				fits := true
-				for j, s := range p.segs {
-					if s != "{}" && s != segs[j] {
-						fits = false
+		}
+		var vals []string
+		for v := range values {
+			vals = append(vals, v)
+		}
+		for i := range table {
+			for range 200 {
+				segs := make([]string, len(table[i].segs))
+				for j, s := range table[i].segs {
+					segs[j] = s
+					if s == "{}" {
+						segs[j] = vals[r.IntN(len(vals))]
 					}
 				}
-				if fits && (want == nil || moreStatic(p, want)) {
-					want = p
+				got, gotParams := match(ix, segs, segs)
+				want, wantParams := matchScan(table, segs)
+				if got != want || strings.Join(gotParams, "/") != strings.Join(wantParams, "/") {
+					t.Fatalf("%q: index picks %v %q, table %v %q", segs, got, gotParams, want, wantParams)
 				}
-			}
-			if got != want {
-				t.Fatalf("%v: index picks %v, table %v", table[i].segs, got.segs, want.segs)
 			}
 		}
 	}
+}
+
+// matchScan is match over the whole table, as it was before the index.
+func matchScan(table []pattern, segs []string) (*pattern, []string) {
+	var best *pattern
+	for k := range table {
+		p := &table[k]
+		if len(p.segs) != len(segs) {
+			continue
+		}
+		fits := true
+		for j, s := range p.segs {
+			if s != "{}" && s != segs[j] {
+				fits = false
+				break
+			}
+		}
+		if fits && (best == nil || moreStatic(p, best)) {
+			best = p
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	var params []string
+	for j, s := range best.segs {
+		if s == "{}" {
+			params = append(params, segs[j])
+		}
+	}
+	return best, params
 }
 
 // The by-id route of a query: its classification allocates the split
@@ -197,5 +233,117 @@ func TestClassifyPathAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = ClassifyPath(http.MethodPost, u) }); n > 3 {
 		t.Fatalf("ClassifyPath allocates %v times, want at most 3", n)
+	}
+}
+
+// overwriteSingletonOracle is OverwriteSingleton as it was before its
+// cheap test: every v2 tenant path split.
+func overwriteSingletonOracle(r *http.Request, id *providers.Identity) {
+	if id.AllTenants() || r.URL.RawPath != "" {
+		return
+	}
+	const prefix = "/api/v2/tenants/"
+	p := r.URL.Path
+	if !strings.HasPrefix(p, prefix) {
+		return
+	}
+	segs := strings.Split(p[len(prefix):], "/")
+	changed := false
+	if segs[0] == DefaultTenant && segs[0] != id.Tenant {
+		segs[0] = id.Tenant
+		changed = true
+	}
+	if len(segs) >= 3 && segs[1] == "databases" && segs[2] == DefaultDatabase &&
+		len(id.Databases) == 1 && !id.AllDatabases() && segs[2] != id.Databases[0] {
+		segs[2] = id.Databases[0]
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	escaped := make([]string, len(segs))
+	for i, s := range segs {
+		escaped[i] = url.PathEscape(s)
+	}
+	raw := prefix + strings.Join(escaped, "/")
+	r.URL.Path = prefix + strings.Join(segs, "/")
+	r.URL.RawPath = ""
+	if raw != r.URL.Path {
+		r.URL.RawPath = raw
+	}
+	r.RequestURI = r.URL.RequestURI()
+}
+
+// Random v2 paths and identities: the same rewrite as splitting every
+// path; and a path that names no default costs no allocation.
+func TestOverwriteSingletonOracle(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	parts := []string{DefaultTenant, DefaultDatabase, "databases", "acme", "prod", "", "x", "café", "collections"}
+	ids := []*providers.Identity{
+		{Tenant: "acme", Databases: []string{"prod"}}, {Tenant: "acme", Databases: []string{"a", "b"}},
+		{Tenant: DefaultTenant, Databases: []string{DefaultDatabase}}, {Tenant: "café", Databases: []string{"prod db"}},
+		{Tenant: "*", Databases: []string{"*"}}, {Tenant: "acme", Databases: []string{"*"}},
+	}
+	for range 100000 {
+		p := "/api/v2/tenants/"
+		for j, n := 0, r.IntN(5); j < n; j++ {
+			if j > 0 {
+				p += "/"
+			}
+			p += parts[r.IntN(len(parts))]
+		}
+		id := ids[r.IntN(len(ids))]
+		got := httptest.NewRequest("GET", "/", nil)
+		got.URL = &url.URL{Path: p, RawQuery: "limit=1"}
+		want := httptest.NewRequest("GET", "/", nil)
+		want.URL = &url.URL{Path: p, RawQuery: "limit=1"}
+		OverwriteSingleton(got, id)
+		overwriteSingletonOracle(want, id)
+		if got.URL.Path != want.URL.Path || got.URL.RawPath != want.URL.RawPath || got.RequestURI != want.RequestURI {
+			t.Fatalf("%q for %+v: %q %q %q, want %q %q %q", p, id, got.URL.Path, got.URL.RawPath, got.RequestURI, want.URL.Path, want.URL.RawPath, want.RequestURI)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	req := httptest.NewRequest("GET", "/api/v2/tenants/acme/databases/prod/collections/x/query", nil)
+	if n := testing.AllocsPerRun(100, func() { OverwriteSingleton(req, ids[0]) }); n != 0 {
+		t.Fatalf("a path naming no default: %v allocations", n)
+	}
+}
+
+// AppendVisible is ListJSON of Page of the visible collections, and their
+// count, for every window; a page takes one allocation.
+func TestAppendVisibleOracle(t *testing.T) {
+	var all []Collection
+	for i := range 50 {
+		name := fmt.Sprintf("team-%02d", i)
+		all = append(all, Collection{ID: fmt.Sprint(i), Name: name, Raw: []byte(`{"name":"` + name + `"}`)})
+	}
+	for _, keep := range []func(string) bool{
+		func(string) bool { return true }, func(string) bool { return false },
+		func(n string) bool { return n[len(n)-1]%3 == 0 }, func(n string) bool { return n == "team-07" },
+	} {
+		var vis []Collection
+		for _, c := range all {
+			if keep(c.Name) {
+				vis = append(vis, c)
+			}
+		}
+		for limit := -1; limit <= 52; limit++ {
+			for offset := 0; offset <= 52; offset++ {
+				got, n := AppendVisible(nil, all, keep, limit, offset)
+				if want := ListJSON(Page(vis, limit, offset)); string(got) != string(want) || n != len(vis) {
+					t.Fatalf("limit %d offset %d: %s (%d), want %s (%d)", limit, offset, got, n, want, len(vis))
+				}
+			}
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	keepAll := func(string) bool { return true }
+	if a := testing.AllocsPerRun(50, func() { _, _ = AppendVisible(nil, all, keepAll, -1, 0) }); a != 1 {
+		t.Fatalf("a page: %v allocations, want 1", a)
 	}
 }

@@ -25,6 +25,9 @@ func OverwriteSingleton(r *http.Request, id *providers.Identity) {
 	if !strings.HasPrefix(p, prefix) {
 		return
 	}
+	if !singletonNamed(p[len(prefix):], id) {
+		return // the usual request: nothing to change, nothing split
+	}
 	segs := strings.Split(p[len(prefix):], "/")
 	changed := false
 	if segs[0] == DefaultTenant && segs[0] != id.Tenant {
@@ -60,4 +63,22 @@ func IsIdentityRequest(r *http.Request) bool {
 		return false
 	}
 	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
+}
+
+// singletonNamed reports whether the path after "/api/v2/tenants/" may
+// name the default tenant or database where OverwriteSingleton puts id's
+// own: its first segment is the default tenant, or its third the default
+// database. A cheap test, before anything is split; OverwriteSingleton
+// decides.
+func singletonNamed(rest string, id *providers.Identity) bool {
+	tenant, after, _ := strings.Cut(rest, "/")
+	if tenant == DefaultTenant && tenant != id.Tenant {
+		return true
+	}
+	after, ok := strings.CutPrefix(after, "databases/")
+	if !ok {
+		return false
+	}
+	db, _, _ := strings.Cut(after, "/")
+	return db == DefaultDatabase
 }

@@ -199,7 +199,50 @@ func (g *Grants) String() string {
 // (any run, also empty) and `?` (one character), rune by rune. It runs in
 // O(len(pattern)·len(name)) at worst: it backtracks only to the last star.
 func globMatch(pattern, name string) bool {
-	p, n := []rune(pattern), []rune(name)
+	if isASCII(pattern) && isASCII(name) {
+		return globMatchASCII(pattern, name)
+	}
+	return globMatchRunes([]rune(pattern), []rune(name))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatchRunes is globMatch over runes.
+func globMatchRunes(p, n []rune) bool {
+	pi, ni := 0, 0
+	star, mark := -1, 0
+	for ni < len(n) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, ni
+			pi++
+		case pi < len(p) && (p[pi] == '?' || p[pi] == n[ni]):
+			pi++
+			ni++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			ni = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// globMatchASCII is globMatchRunes over ASCII strings, where a byte is a
+// rune: the same steps, without converting either.
+func globMatchASCII(p, n string) bool {
 	pi, ni := 0, 0
 	star, mark := -1, 0
 	for ni < len(n) {

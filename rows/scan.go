@@ -262,9 +262,12 @@ func (s *scanner) numberRun() (byte, error) {
 		i := 0
 		// eight bytes a step while all eight are in the run (an
 		// embedding is thousands of them), then byte by byte
-		for i+8 <= len(b) && runByte[b[i]]&runByte[b[i+1]]&runByte[b[i+2]]&runByte[b[i+3]]&
-			runByte[b[i+4]]&runByte[b[i+5]]&runByte[b[i+6]]&runByte[b[i+7]] != 0 {
-			i += 8
+		for ; i+8 <= len(b); i += 8 {
+			w := b[i : i+8 : i+8] // one bounds check for the eight
+			if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&
+				runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
+				break
+			}
 		}
 		for i < len(b) && runByte[b[i]] != 0 {
 			i++

@@ -1,0 +1,5 @@
+//go:build !race
+
+package chromaauth
+
+const raceEnabled = false
