@@ -43,7 +43,10 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 	case d.Filtered:
 		return h.serveFiltered(w, r, next, &d)
 	case id.Rows != nil:
-		return h.serveRows(w, r, next, &d)
+		// a copy: rows keeps it past this call (rowsproxy.Result), which
+		// would move every request's decision to the heap
+		rd := d
+		return h.serveRows(w, r, next, &rd)
 	}
 	return h.forward(w, r, next, &d)
 }

@@ -176,7 +176,7 @@ var hotPaths = []hotPath{
 		})
 		return h, hotServe(h, auditRequest("GET", hotListing, nil), "Bearer tok-lister-0123456789abcdef", next, nil)
 	}},
-	{"rows-query", 59, func(t testing.TB) (*ChromaAuth, func() int) {
+	{"rows-query", 61, func(t testing.TB) (*ChromaAuth, func() int) {
 		h := hotUsersHandler(t, nil)
 		body := rowsBody(0, 1536)
 		rd := bytes.NewReader(body)
