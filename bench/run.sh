@@ -8,9 +8,11 @@
 #   bench/run.sh profile      # only the CPU profiles of B, C and D under load
 #                             # (Caddy's admin /debug/pprof, on loopback)
 #   bench/run.sh callgrind    # only the instructions per request (valgrind)
+#                             # of A B C D and the Caddy path gateways
 #   bench/run.sh paths        # only the paths of bench/paths.sh (JWTs beside
 #                             # oauth2-proxy and Apache mod_auth_openidc, API
-#                             # key, scoped by id, audit, quotas, listing, rows)
+#                             # key, scoped by id, audit, quotas, listing, rows);
+#                             # CALLGRIND=1 adds their instructions per request
 #
 # Knobs (environment): DURATION (s per wrk run, 6), CONNS (32), THREADS (1),
 # ROUNDS (4 rounds of A B C D E), USER_ROUNDS (2), WRONG_DURATION (5),
@@ -18,7 +20,10 @@
 # default, what Chroma's docs make), OUT (bench/out); SCALE=0, PROFILE=0,
 # CALLGRIND=0 skip the Go benchmarks, the CPU profiles, the instruction
 # counts; PATHS=0 skips bench/paths.sh; OAUTH2_PROXY_VERSION (v7.15.6);
-# NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone.
+# NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone. Callgrind:
+# CG_REQUESTS, CG_ROUNDS (2), CG_KEYS (the gateways to count, e.g.
+# "A JH AQ RW"), CG_KEEP=1 keeps each count's profile as $OUT/cg-KEY.out,
+# CG_DUMP_INSTR=1 records it per instruction (callgrind_annotate).
 #
 # A step this machine cannot run (a tool apt-get could not install,
 # valgrind failing on this CPU, no pprof endpoint) is skipped, not fatal:
@@ -521,8 +526,8 @@ cg_wanted() { [ -z "${CG_KEYS:-}" ] || [[ " $CG_KEYS " == *" $1 "* ]]; }
 # callgrind_all: CG_ROUNDS rounds (2) of A B C D, then of every path
 # gateway on its own route, each against its baseline in the same run: A
 # on the token route; AL, A on the listing of 1,000 collections (L's
-# baseline); AQ, A on the query with its body (QC's and RW's). CG_KEYS
-# ("A JH AQ RW") counts only those.
+# baseline); AQ, A on the query with its body (QC's and RW's); AJH AJE
+# AJR, A given each JWT's header. CG_KEYS ("A JH AQ RW") counts only those.
 callgrind_all() {
 	local why r k base
 	why=$(callgrind_probe)
@@ -547,6 +552,12 @@ callgrind_all() {
 		if [ -n "${AUTH_OF_PATH[QC]:-}${AUTH_OF_PATH[RW]:-}" ] && cg_wanted AQ; then
 			callgrind_cost AQ "$AUTH_TOKEN" "$QUERY_ROUTE" "$RUN/query.json" A || skip "instructions per request of AQ (callgrind)" "$CG_ERR"
 		fi
+		# A given each JWT's own Authorization header: net/http's parse of
+		# a long header is not the handler's.
+		for k in JH JE JR; do
+			[ -n "${AUTH_OF_PATH[$k]:-}" ] && cg_wanted "A$k" || continue
+			callgrind_cost "A$k" "${AUTH_OF_PATH[$k]}" "$ROUTE" "" A || skip "instructions per request of A$k (callgrind)" "$CG_ERR"
+		done
 		# The Caddy path gateways on their own routes (S's count route
 		# answers the same body as A's token route).
 		for k in "${PATH_KEYS[@]}"; do
@@ -593,7 +604,7 @@ if [ "$MODE" = paths ]; then
 	# CALLGRIND=1: the instructions per request of A and every path (not
 	# B C D) in the same run; CG_KEYS narrows them further.
 	: >"$OUT/callgrind.tsv"
-	if [ "${CALLGRIND:-0}" = 1 ]; then CG_KEYS=${CG_KEYS:-A AL AQ ${PATH_KEYS[*]}} callgrind_all; fi
+	if [ "${CALLGRIND:-0}" = 1 ]; then CG_KEYS=${CG_KEYS:-A C AL AQ AJH AJE AJR ${PATH_KEYS[*]}} callgrind_all; fi
 	"$OUT/benchreport" -out "$OUT"
 	cat "$OUT/results.md"
 	exit 0

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each path's instructions are divided by its own baseline's (A, AL, AQ;
+// the JWTs also by A given their header), the smallest round of each, and
+// the goal is judged in instructions.
+func TestWriteCallgrind(t *testing.T) {
+	rows := [][]string{
+		{"A", "1000", "250000000"}, {"A", "1000", "251000000"},
+		{"C", "1000", "255000000"}, {"S", "1000", "275000000"},
+		{"JR", "1000", "275000000"}, {"AJR", "1000", "268000000"},
+		{"AL", "1000", "350000000"}, {"L", "1000", "1050000000"},
+		{"AQ", "1000", "300000000"}, {"RW", "1000", "450000000"},
+	}
+	var b strings.Builder
+	writeCallgrind(&b, rows)
+	got := b.String()
+	for _, want := range []string{
+		"| Caddy reverse_proxy (baseline) | 250000 | – | – | – | – | 250000, 251000 |",
+		"| Caddy + chroma_auth token | 255000 | A | 102.0 % | +5000 | met: ≤ 105.3 % (≥ 95 % of reverse_proxy) | 255000 |",
+		"| chroma_auth scoped RBAC + grants, by id | 275000 | A | 110.0 % | +25000 | NOT met: ≤ 105.3 %",
+		"| chroma_auth JWT RS256 (cached) | 275000 | A | 110.0 % | +25000 | NOT met: ≤ 105.3 % (≥ 95 % of reverse_proxy); 102.6 % against AJR |",
+		"| Caddy reverse_proxy with JR's token header | 268000 | A | 107.2 % | +18000 | – |",
+		"| chroma_auth filtered listing (1,000) | 1050000 | AL | 300.0 % | +700000 | NOT met: ≤ 200 %",
+		"| chroma_auth token with rows, query | 450000 | AQ | 150.0 % |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	r := instrRatios(rows)
+	if r["L"] < 33.3 || r["L"] > 33.4 || r["C"] < 98.03 || r["C"] > 98.04 {
+		t.Errorf("instrRatios: L %v, C %v", r["L"], r["C"])
+	}
+	if _, ok := r["AL"]; ok {
+		t.Error("a baseline has no bar of its own")
+	}
+}
