@@ -3,6 +3,14 @@
 // Basic auth against a bcrypt htpasswd file, static tokens in
 // `Authorization: Bearer` or `X-Chroma-Token`, Chroma's public heartbeat
 // and version routes, and the error bodies Chroma's clients understand.
+//
+// The package is the Caddy adapter: the module and its Provision, Cleanup
+// and ServeHTTP, which reads top-down as a request goes (authenticate,
+// decide, act, record). What is not Caddy glue lives in packages of its
+// own, none of which imports this one: config (the handler's config and
+// the load of its files), admission (quotas, shared_state), rowsproxy
+// (row-level security), explain, metrics, and the Caddy-free authz,
+// providers, jwtauth, limiter, audit, lookup, rows and quota.
 package chromaauth
 
 import (
