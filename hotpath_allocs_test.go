@@ -137,7 +137,7 @@ var hotPaths = []hotPath{
 		tok := signJWT(t, []byte(jwtTestSecret), "HS256", "", jwtClaims("", nil))
 		return h, hotServe(h, auditRequest("GET", hotCount, nil), "Bearer "+tok, okNext, nil)
 	}},
-	{"scoped-rbac-grants-by-id", 10, func(t testing.TB) (*ChromaAuth, func() int) {
+	{"scoped-rbac-grants-by-id", 9, func(t testing.TB) (*ChromaAuth, func() int) {
 		rbac := writeTestFile(t, t.TempDir(), "rbac.yaml", hotRBAC)
 		h := hotUsersHandler(t, func(c *config.Handler) { c.AuthzFile = rbac })
 		h.owners.Learn(hotColl, "default_tenant", "default_database", "bench-0005")

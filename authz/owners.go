@@ -112,6 +112,11 @@ func (o *Owners) Get(id string) (Owner, bool) {
 	if !valid {
 		return Owner{}, false
 	}
+	return o.getKey(key)
+}
+
+// getKey is Get of an id already canonical.
+func (o *Owners) getKey(key string) (Owner, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	w, ok := o.m[key]
@@ -153,10 +158,11 @@ func (o *Owners) Check(rt Route) error {
 // what is known of it: a *Denied when it lives elsewhere or is no UUID,
 // ErrOwnerUnknown when it is not known yet.
 func (o *Owners) CheckID(id, tenant, database string) (Owner, error) {
-	if _, ok := CanonicalUUID(id); !ok {
+	key, ok := CanonicalUUID(id)
+	if !ok {
 		return Owner{}, deny("collection id %s is not a UUID", shown(id))
 	}
-	w, ok := o.Get(id)
+	w, ok := o.getKey(key)
 	if !ok {
 		return Owner{}, ErrOwnerUnknown
 	}
@@ -220,11 +226,17 @@ func CanonicalUUID(s string) (string, bool) {
 
 // hexLower is c in lower case when it is a hex digit.
 func hexLower(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
-		return c, true
-	case 'A' <= c && c <= 'F':
-		return c + ('a' - 'A'), true
-	}
-	return 0, false
+	l := hexLowerOf[c]
+	return l, l != 0
 }
+
+// hexLowerOf is each hex digit in lower case, 0 for any other byte.
+var hexLowerOf = func() (t [256]byte) {
+	for _, c := range "0123456789abcdef" {
+		t[c] = byte(c)
+	}
+	for _, c := range "ABCDEF" {
+		t[c] = byte(c) + ('a' - 'A')
+	}
+	return t
+}()

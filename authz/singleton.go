@@ -65,11 +65,11 @@ func IsIdentityRequest(r *http.Request) bool {
 	return r.URL.Path == "/api/v2/auth/identity" || r.URL.Path == "/api/v1/auth/identity"
 }
 
-// singletonNamed reports whether the path after "/api/v2/tenants/" may
-// name the default tenant or database where OverwriteSingleton puts id's
-// own: its first segment is the default tenant, or its third the default
-// database. A cheap test, before anything is split; OverwriteSingleton
-// decides.
+// singletonNamed reports whether the path after "/api/v2/tenants/" names
+// the default tenant or database where OverwriteSingleton puts id's own:
+// its first segment is the default tenant (not id's), or its third the
+// default database (not id's one database). A cheap test, before
+// anything is split; OverwriteSingleton decides.
 func singletonNamed(rest string, id *providers.Identity) bool {
 	tenant, after, _ := strings.Cut(rest, "/")
 	if tenant == DefaultTenant && tenant != id.Tenant {
@@ -80,5 +80,5 @@ func singletonNamed(rest string, id *providers.Identity) bool {
 		return false
 	}
 	db, _, _ := strings.Cut(after, "/")
-	return db == DefaultDatabase
+	return db == DefaultDatabase && len(id.Databases) == 1 && !id.AllDatabases() && db != id.Databases[0]
 }

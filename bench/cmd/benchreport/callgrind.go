@@ -36,6 +36,9 @@ var cgBaselines = map[string]string{
 	"AJR": "Caddy reverse_proxy with JR's token header",
 }
 
+// jwtHeaderBase is reverse_proxy given a JWT path's own header.
+var jwtHeaderBase = map[string]string{"JH": "AJH", "JE": "AJE", "JR": "AJR"}
+
 // cgOrder is the callgrind table's order: each baseline before the rows
 // measured against it.
 var cgOrder = []string{"A", "B", "C", "D", "K", "S", "U", "Q", "JH", "JE", "JR", "AJH", "AJE", "AJR", "AL", "L", "AQ", "QC", "RW"}
@@ -126,7 +129,7 @@ func writeCallgrind(b *strings.Builder, rows [][]string) {
 		goal := "–"
 		if want, words := cgGoal(g); want > 0 {
 			goal = mark(100*m/base <= want) + " " + words
-			if j := "A" + g; per[j] != nil {
+			if j := jwtHeaderBase[g]; j != "" && per[j] != nil {
 				jb := slicesMin(per[j])
 				goal += fmt.Sprintf("; %s against %s", pct(100*m/jb), j)
 			}

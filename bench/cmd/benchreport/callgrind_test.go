@@ -14,7 +14,7 @@ func TestWriteCallgrind(t *testing.T) {
 		{"C", "1000", "255000000"}, {"S", "1000", "275000000"},
 		{"JR", "1000", "275000000"}, {"AJR", "1000", "268000000"},
 		{"AL", "1000", "350000000"}, {"L", "1000", "1050000000"},
-		{"AQ", "1000", "300000000"}, {"RW", "1000", "450000000"},
+		{"AQ", "1000", "300000000"}, {"RW", "1000", "450000000"}, {"Q", "1000", "255000000"},
 	}
 	var b strings.Builder
 	writeCallgrind(&b, rows)
@@ -27,6 +27,8 @@ func TestWriteCallgrind(t *testing.T) {
 		"| Caddy reverse_proxy with JR's token header | 268000 | A | 107.2 % | +18000 | – |",
 		"| chroma_auth filtered listing (1,000) | 1050000 | AL | 300.0 % | +700000 | NOT met: ≤ 200 %",
 		"| chroma_auth token with rows, query | 450000 | AQ | 150.0 % |",
+		"| chroma_auth token + quotas in Redis | 255000 | A | 102.0 % | +5000 | met: ≤ 105.3 % (≥ 95 % of reverse_proxy) | 255000 |",
+		"| chroma_auth filtered listing (1,000) | 1050000 | AL | 300.0 % | +700000 | NOT met: ≤ 200 % (within 2× of the plain listing) | 1050000 |",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
