@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"hash"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -109,3 +110,39 @@ func BenchmarkSum(b *testing.B) {
 }
 
 func newMAC() hash.Hash { return hmac.New(sha256.New, []byte("0123456789abcdef")) }
+
+// Concurrent digests of one Hash (its pooled scratch shared): each is the
+// digest computed alone, under a cold start of many goroutines at once.
+func TestConcurrent(t *testing.T) {
+	for _, h := range []*Hash{New(), fallback()} {
+		msgs := make([]string, 64)
+		want := make([]Digest, len(msgs))
+		for i := range msgs {
+			msgs[i] = strings.Repeat(string(rune('a'+i%26)), i*37%700)
+			want[i] = h.Sum("t", msgs[i])
+		}
+		start := make(chan struct{})
+		errs := make(chan string, len(msgs))
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for k := range 200 {
+					i := (g*31 + k) % len(msgs)
+					if h.Sum("t", msgs[i]) != want[i] {
+						errs <- msgs[i]
+						return
+					}
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for m := range errs {
+			t.Fatalf("a concurrent digest of %d bytes differs", len(m))
+		}
+	}
+}
