@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -263,9 +264,8 @@ func (s *scanner) numberRun() (byte, error) {
 		// eight bytes a step while all eight are in the run (an
 		// embedding is thousands of them), then byte by byte
 		for ; i+8 <= len(b); i += 8 {
-			w := b[i : i+8 : i+8] // one bounds check for the eight
-			if runByte[w[0]]&runByte[w[1]]&runByte[w[2]]&runByte[w[3]]&
-				runByte[w[4]]&runByte[w[5]]&runByte[w[6]]&runByte[w[7]] == 0 {
+			w := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
+			if runPair[w&0xffff]&runPair[w>>16&0xffff]&runPair[w>>32&0xffff]&runPair[w>>48] == 0 {
 				break
 			}
 		}
@@ -293,6 +293,16 @@ var runByte = func() (t [256]uint8) {
 		t[c] = 1
 	}
 	return t
+}()
+
+// runPair is runByte of two bytes at once (the first in the low byte):
+// 1 when both are in a run. Four lookups judge eight bytes.
+var runPair = func() *[1 << 16]uint8 {
+	var t [1 << 16]uint8
+	for i := range t {
+		t[i] = runByte[i&0xff] & runByte[i>>8]
+	}
+	return &t
 }()
 
 // str consumes a string (the opening quote is next).
