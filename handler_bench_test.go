@@ -33,14 +33,14 @@ func benchRequest(method, target string) *http.Request {
 	return r.WithContext(ctx)
 }
 
-func benchHandler(b *testing.B) *ChromaAuth {
-	dir := b.TempDir()
+func benchHandler(t testing.TB) *ChromaAuth {
+	dir := t.TempDir()
 	h, err := bcrypt.GenerateFromPassword([]byte("secret"), bcrypt.MinCost)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	ht := writeTestFile(b, dir, "server.htpasswd", "alice:"+string(h)+"\n")
-	return provisioned(b, &ChromaAuth{Handler: config.Handler{HtpasswdFile: ht, Tokens: []string{"bench-token-0123456789"}, ReloadInterval: -1}})
+	ht := writeTestFile(t, dir, "server.htpasswd", "alice:"+string(h)+"\n")
+	return provisioned(t, &ChromaAuth{Handler: config.Handler{HtpasswdFile: ht, Tokens: []string{"bench-token-0123456789"}, ReloadInterval: -1}})
 }
 
 // runHandler serves r b.N times; set puts the credential headers back
