@@ -237,41 +237,11 @@ func TestClassifyPathAllocs(t *testing.T) {
 }
 
 // overwriteSingletonOracle is OverwriteSingleton as it was before its
-// cheap test: every v2 tenant path split.
+// cheap test (singletonNamed): every v2 tenant path split.
 func overwriteSingletonOracle(r *http.Request, id *providers.Identity) {
-	if id.AllTenants() || r.URL.RawPath != "" {
-		return
+	if rest, ok := singletonRest(r, id); ok {
+		rewriteSingleton(r, id, rest)
 	}
-	const prefix = "/api/v2/tenants/"
-	p := r.URL.Path
-	if !strings.HasPrefix(p, prefix) {
-		return
-	}
-	segs := strings.Split(p[len(prefix):], "/")
-	changed := false
-	if segs[0] == DefaultTenant && segs[0] != id.Tenant {
-		segs[0] = id.Tenant
-		changed = true
-	}
-	if len(segs) >= 3 && segs[1] == "databases" && segs[2] == DefaultDatabase &&
-		len(id.Databases) == 1 && !id.AllDatabases() && segs[2] != id.Databases[0] {
-		segs[2] = id.Databases[0]
-		changed = true
-	}
-	if !changed {
-		return
-	}
-	escaped := make([]string, len(segs))
-	for i, s := range segs {
-		escaped[i] = url.PathEscape(s)
-	}
-	raw := prefix + strings.Join(escaped, "/")
-	r.URL.Path = prefix + strings.Join(segs, "/")
-	r.URL.RawPath = ""
-	if raw != r.URL.Path {
-		r.URL.RawPath = raw
-	}
-	r.RequestURI = r.URL.RequestURI()
 }
 
 // Random v2 paths and identities: the same rewrite as splitting every

@@ -17,18 +17,32 @@ import (
 // rewritten, and only in the v2 path; the result is always inside the
 // user's scope, so it grants nothing.
 func OverwriteSingleton(r *http.Request, id *providers.Identity) {
-	if id.AllTenants() || r.URL.RawPath != "" {
-		return
-	}
-	const prefix = "/api/v2/tenants/"
-	p := r.URL.Path
-	if !strings.HasPrefix(p, prefix) {
-		return
-	}
-	if !singletonNamed(p[len(prefix):], id) {
+	rest, ok := singletonRest(r, id)
+	if !ok || !singletonNamed(rest, id) {
 		return // the usual request: nothing to change, nothing split
 	}
-	segs := strings.Split(p[len(prefix):], "/")
+	rewriteSingleton(r, id, rest)
+}
+
+// singletonPrefix is where the tenant starts in a v2 path.
+const singletonPrefix = "/api/v2/tenants/"
+
+// singletonRest is the path after singletonPrefix, when a rewrite may
+// apply: a user not of every tenant, a path with no escapes, a v2 tenant
+// path.
+func singletonRest(r *http.Request, id *providers.Identity) (string, bool) {
+	if id.AllTenants() || r.URL.RawPath != "" {
+		return "", false
+	}
+	return strings.CutPrefix(r.URL.Path, singletonPrefix)
+}
+
+// rewriteSingleton splits rest and puts the identity's tenant (and
+// database) in place of the defaults it names; a path naming neither is
+// left as it was.
+func rewriteSingleton(r *http.Request, id *providers.Identity, rest string) {
+	const prefix = singletonPrefix
+	segs := strings.Split(rest, "/")
 	changed := false
 	if segs[0] == DefaultTenant && segs[0] != id.Tenant {
 		segs[0] = id.Tenant
