@@ -21,9 +21,9 @@
 # 1,000 collections per database. A path this machine or this build cannot
 # run (a tool missing, a directive the build lacks) is skipped with why.
 
-ISSUER_PORT=18009
-ISSUER_TLS_PORT=18010
-REDIS_PORT=18112
+ISSUER_PORT=$((P0 + 9))
+ISSUER_TLS_PORT=$((P0 + 10))
+REDIS_PORT=$((P0 + 112))
 declare -A ROUTE_OF SCRIPT_OF AUTH_OF_PATH
 PATH_KEYS=()
 LISTING_ROUTE=/api/v2/tenants/default_tenant/databases/default_database/collections
@@ -45,9 +45,9 @@ NAME[Q]="chroma_auth token + quotas in Redis"
 NAME[L]="chroma_auth filtered listing (1,000)"
 NAME[QC]="chroma_auth token, query"
 NAME[RW]="chroma_auth token with rows, query"
-PORT[JH]=18101 PORT[JE]=18102 PORT[JR]=18103 PORT[OE]=18104 PORT[OR]=18104
-PORT[PE]=18105 PORT[PR]=18105 PORT[K]=18106 PORT[S]=18107 PORT[U]=18108
-PORT[L]=18109 PORT[RW]=18110 PORT[Q]=18111 PORT[QC]=18113
+PORT[JH]=$((P0 + 101)) PORT[JE]=$((P0 + 102)) PORT[JR]=$((P0 + 103)) PORT[OE]=$((P0 + 104)) PORT[OR]=$((P0 + 104))
+PORT[PE]=$((P0 + 105)) PORT[PR]=$((P0 + 105)) PORT[K]=$((P0 + 106)) PORT[S]=$((P0 + 107)) PORT[U]=$((P0 + 108))
+PORT[L]=$((P0 + 109)) PORT[RW]=$((P0 + 110)) PORT[Q]=$((P0 + 111)) PORT[QC]=$((P0 + 113))
 
 # path_caddy KEY AUTH-BLOCK [GLOBAL]: writes and starts Caddy gateway KEY;
 # false (and a skip line) when this build does not take its config.

@@ -20,7 +20,8 @@
 # default, what Chroma's docs make), OUT (bench/out); SCALE=0, PROFILE=0,
 # CALLGRIND=0 skip the Go benchmarks, the CPU profiles, the instruction
 # counts; PATHS=0 skips bench/paths.sh; OAUTH2_PROXY_VERSION (v7.15.6);
-# NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone. Callgrind:
+# NO_UPDATE=1 leaves BENCHMARKS.md and the chart alone; PORT_BASE (18000)
+# moves every port (two runs side by side, each with its own OUT). Callgrind:
 # CG_REQUESTS, CG_ROUNDS (2), CG_KEYS (the gateways to count, e.g.
 # "A JH AQ RW"), CG_KEEP=1 keeps each count's profile as $OUT/cg-KEY.out,
 # CG_DUMP_INSTR=1 records it per instruction (callgrind_annotate).
@@ -56,8 +57,11 @@ MODE=${1:-run}
 OAUTH2_PROXY_VERSION=${OAUTH2_PROXY_VERSION:-v7.15.6}
 
 HOST=127.0.0.1
-UP_PORT=18000
-declare -A PORT=([A]=18081 [B]=18082 [C]=18083 [D]=18084 [E]=18085)
+# PORT_BASE (18000) shifts every port the run listens on, so that two
+# runs (two worktrees, each its own OUT) can measure side by side.
+P0=${PORT_BASE:-18000}
+UP_PORT=$((P0 + 0))
+declare -A PORT=([A]=$((P0 + 81)) [B]=$((P0 + 82)) [C]=$((P0 + 83)) [D]=$((P0 + 84)) [E]=$((P0 + 85)))
 declare -A NAME=(
 	[A]="Caddy reverse_proxy (baseline)"
 	[B]="Caddy + chroma_auth basic"
@@ -420,7 +424,7 @@ peak_rss_kb() { # VmHWM of the process and its children (nginx's workers)
 # is the handler's cost, measured inside the process: unlike req/s, it is
 # hardly moved by other work on the machine. Garbage collection of the
 # handler's allocations runs elsewhere and is not in it.
-PROF_PORT=18087
+PROF_PORT=$((P0 + 87))
 PROF_ADMIN=$HOST:2999
 profile_share() {
 	local k=$1 focus=$2 auth=$3 pk=${1}prof cp share
@@ -467,7 +471,7 @@ profile_share() {
 # may claim RDTSCP where valgrind cannot run it on this host (SIGILL in
 # runtime.cputicks; golang.org/x/sys/cpu warns once that it does not know
 # the option, which is harmless).
-CG_PORT=18088
+CG_PORT=$((P0 + 88))
 CG_REQUESTS=${CG_REQUESTS:-1000}
 CG_GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off
 # callgrind_cost KEY AUTH: false, with the reason in CG_ERR, when the run
@@ -774,11 +778,11 @@ wrong_runs() {
 	# password costs when nothing stops it (bcrypt slots only).
 	log "wrong passwords with failures_per_minute off (B only)"
 	sed 's/^\t\tbasic .*/&\n\t\tfailures_per_minute off/' "$RUN/B.Caddyfile" >"$RUN/B2.Caddyfile"
-	sed -i "s/:${PORT[B]} {/:18086 {/" "$RUN/B2.Caddyfile"
-	PORT[B2]=18086
+	sed -i "s/:${PORT[B]} {/:$((P0 + 86)) {/" "$RUN/B2.Caddyfile"
+	PORT[B2]=$((P0 + 86))
 	NAME[B2]="Caddy + chroma_auth basic, failures_per_minute off"
 	start B2 "$OUT/caddy" run --config "$RUN/B2.Caddyfile" --adapter caddyfile
-	must_wait_port 18086 B2
+	must_wait_port $((P0 + 86)) B2
 	wrk_run wrong B2 1 "$RUN/wrong.lua" "$WRONG_DURATION"
 }
 
