@@ -117,7 +117,7 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		bad.Detail = "limit and offset must be non-negative integers"
 		return h.refuse(w, r, &bad)
 	}
-	all, err := h.listings.Get(r.Context(), rt.Tenant, rt.Database, func(ctx context.Context) ([]authz.Collection, error) {
+	lst, err := h.listings.Listing(r.Context(), rt.Tenant, rt.Database, func(ctx context.Context) ([]authz.Collection, error) {
 		var all []authz.Collection
 		f := &lookup.Fetcher{Owners: h.owners, R: r, Next: next}
 		err := f.Each(ctx, rt.Tenant, rt.Database, func(page []authz.Collection) { all = append(all, page...) })
@@ -128,12 +128,16 @@ func (h *ChromaAuth) serveFiltered(w http.ResponseWriter, r *http.Request, next 
 		failed.Verdict, failed.Status, failed.Reason, failed.Err = authz.VerdictUnavailable, http.StatusServiceUnavailable, reasonLookupUnavailable, err
 		return h.refuse(w, r, &failed)
 	}
-	visible := func(name string) bool { return id.Collections.Level(name) >= providers.LevelRead }
-	var dst []byte // nil: AppendVisible sizes it for the whole page
+	// Who sees what is a function of the grants alone (immutable, one
+	// value per user and policy, per key, per JWT): worked out once per
+	// listing for each (Listing.Visible).
+	grants := id.Collections
+	idx := lst.Visible(grants, func(name string) bool { return grants.Level(name) >= providers.LevelRead })
+	var dst []byte // nil: AppendIndexed sizes it for the page
 	if rt.Action == authz.ActionCountCollections {
 		limit, dst = 0, make([]byte, 0, 2) // counted, not listed
 	}
-	body, n := authz.AppendVisible(dst, all, visible, limit, offset)
+	body, n := authz.AppendIndexed(dst, lst.Collections(), idx, limit, offset)
 	h.record(r, d)
 	if rt.Action == authz.ActionCountCollections {
 		return writeJSON(w, http.StatusOK, []byte(strconv.Itoa(n)))

@@ -87,33 +87,29 @@ func ListJSON(list []Collection) []byte {
 	return b.Bytes()
 }
 
-// AppendVisible appends to dst the JSON array ListJSON makes of the page
+// AppendIndexed appends to dst the JSON array ListJSON makes of the page
 // [offset, offset+limit) (limit < 0: no limit) of the collections of all
-// that visible keeps, in one pass and one allocation, and counts every
-// collection visible keeps.
-func AppendVisible(dst []byte, all []Collection, visible func(name string) bool, limit, offset int) ([]byte, int) {
+// at idx (in order; see Listing.Visible), in one allocation, and returns
+// their count.
+func AppendIndexed(dst []byte, all []Collection, idx []int32, limit, offset int) ([]byte, int) {
+	lo, hi := min(offset, len(idx)), len(idx)
+	if limit >= 0 && hi-lo > limit {
+		hi = lo + limit
+	}
+	page := idx[lo:hi]
 	if dst == nil {
 		size := 2
-		for i := range all {
+		for _, i := range page {
 			size += len(all[i].Raw) + 1
 		}
 		dst = make([]byte, 0, size)
 	}
 	dst = append(dst, '[')
-	n, written := 0, 0
-	for i := range all {
-		if !visible(all[i].Name) {
-			continue
-		}
-		n++
-		if n <= offset || (limit >= 0 && written >= limit) {
-			continue
-		}
-		if written > 0 {
+	for k, i := range page {
+		if k > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, all[i].Raw...)
-		written++
 	}
-	return append(dst, ']'), n
+	return append(dst, ']'), len(idx)
 }

@@ -32,6 +32,69 @@ type listing struct {
 	at   time.Time
 	list []Collection
 	err  error
+
+	// seen memoizes Visible: which collections of list each caller's
+	// grants see. It lives and dies with the listing.
+	mu      sync.Mutex
+	seen    map[any][]int32
+	seenLen int
+}
+
+// maxSeen bounds the indices a listing memoizes (4 MiB): past it, Visible
+// works its answer out again for every new caller.
+const maxSeen = 1 << 20
+
+// Listing is a listing Get shared: its collections, and which of them
+// a caller's grants see.
+type Listing struct{ l *listing }
+
+// Collections are the listing's collections, shared: not to be changed.
+func (v Listing) Collections() []Collection {
+	if v.l == nil {
+		return nil
+	}
+	return v.l.list
+}
+
+// Visible is the indices, in order, of the collections visible keeps.
+// Callers whose visible is the same function of the name pass the same
+// who (their grants), and the answer is worked out once per listing for
+// them all: a filtered listing then costs no grant matching per request.
+// who nil: never memoized.
+func (v Listing) Visible(who any, visible func(name string) bool) []int32 {
+	l := v.l
+	if l == nil {
+		return nil
+	}
+	if who != nil {
+		l.mu.Lock()
+		idx, ok := l.seen[who]
+		l.mu.Unlock()
+		if ok {
+			return idx
+		}
+	}
+	idx := make([]int32, 0, len(l.list))
+	for i := range l.list {
+		if visible(l.list[i].Name) {
+			idx = append(idx, int32(i))
+		}
+	}
+	idx = idx[:len(idx):len(idx)]
+	if who != nil {
+		l.mu.Lock()
+		if l.seenLen+len(idx) <= maxSeen {
+			if l.seen == nil {
+				l.seen = make(map[any][]int32)
+			}
+			if _, ok := l.seen[who]; !ok {
+				l.seen[who] = idx
+				l.seenLen += len(idx)
+			}
+		}
+		l.mu.Unlock()
+	}
+	return idx
 }
 
 // NewListingCache keeps each listing for at most ttl (0: only callers
@@ -46,6 +109,12 @@ func NewListingCache(ttl time.Duration) *ListingCache {
 // that goes away does not fail the others waiting on the same listing.
 // The returned slice is shared: callers must not change it.
 func (c *ListingCache) Get(ctx context.Context, tenant, database string, fetch func(context.Context) ([]Collection, error)) ([]Collection, error) {
+	v, err := c.Listing(ctx, tenant, database, fetch)
+	return v.Collections(), err
+}
+
+// Listing is Get's listing, with what its callers see of it (Visible).
+func (c *ListingCache) Listing(ctx context.Context, tenant, database string, fetch func(context.Context) ([]Collection, error)) (Listing, error) {
 	key := listingKey{tenant, database}
 	c.mu.Lock()
 	l := c.m[key]
@@ -63,9 +132,12 @@ func (c *ListingCache) Get(ctx context.Context, tenant, database string, fetch f
 	}
 	select {
 	case <-l.done:
-		return l.list, l.err
+		if l.err != nil {
+			return Listing{}, l.err
+		}
+		return Listing{l}, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return Listing{}, ctx.Err()
 	}
 }
 

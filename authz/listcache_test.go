@@ -177,3 +177,69 @@ func TestListingCacheWaiterCancel(t *testing.T) {
 		t.Fatalf("after the first caller left: %v %v", l, err)
 	}
 }
+
+// Visible works out who sees what once per listing and caller's grants:
+// callers passing the same grants share the answer, other grants get
+// their own, a new listing (after Drop) works it out again, and nil is
+// never memoized.
+func TestListingVisibleMemoizedPerGrants(t *testing.T) {
+	c := NewListingCache(time.Minute)
+	fetch := func(context.Context) ([]Collection, error) { return fakeList("a1", "b1", "a2", "b2"), nil }
+	calls := 0
+	prefix := func(p byte) func(string) bool {
+		return func(name string) bool { calls++; return name[0] == p }
+	}
+	ga, gb := new(int), new(int) // two callers' grants
+	lst, err := c.Listing(context.Background(), "t", "d", fetch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(got []int32, idx ...int32) {
+		t.Helper()
+		if len(got) != len(idx) {
+			t.Fatalf("visible %v, want %v", got, idx)
+		}
+		for i := range idx {
+			if got[i] != idx[i] {
+				t.Fatalf("visible %v, want %v", got, idx)
+			}
+		}
+	}
+	want(lst.Visible(ga, prefix('a')), 0, 2)
+	want(lst.Visible(gb, prefix('b')), 1, 3)
+	if calls != 8 {
+		t.Fatalf("%d name checks for two callers, want 8", calls)
+	}
+	again, _ := c.Listing(context.Background(), "t", "d", fetch)
+	want(again.Visible(ga, prefix('a')), 0, 2)
+	want(again.Visible(gb, prefix('b')), 1, 3)
+	if calls != 8 {
+		t.Fatalf("the same grants on the same listing checked names again (%d checks)", calls)
+	}
+	want(lst.Visible(nil, prefix('a')), 0, 2)
+	if calls != 12 {
+		t.Fatalf("nil grants memoized (%d checks)", calls)
+	}
+	c.Drop("t", "d")
+	fresh, _ := c.Listing(context.Background(), "t", "d", fetch)
+	want(fresh.Visible(ga, prefix('b')), 1, 3)
+	if calls != 16 {
+		t.Fatalf("a new listing reused the old one's answer (%d checks)", calls)
+	}
+}
+
+// The memo is bounded: past maxSeen indices a listing stops keeping
+// answers, and still answers right.
+func TestListingVisibleMemoBounded(t *testing.T) {
+	c := NewListingCache(time.Minute)
+	lst, _ := c.Listing(context.Background(), "t", "d", func(context.Context) ([]Collection, error) { return fakeList("a"), nil })
+	lst.l.seenLen = maxSeen
+	g := new(int)
+	all := func(string) bool { return true }
+	if got := lst.Visible(g, all); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("visible %v", got)
+	}
+	if _, kept := lst.l.seen[g]; kept || lst.l.seenLen != maxSeen {
+		t.Fatalf("kept past the bound: %v %d", kept, lst.l.seenLen)
+	}
+}

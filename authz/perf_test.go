@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
@@ -280,9 +282,10 @@ func TestOverwriteSingletonOracle(t *testing.T) {
 	}
 }
 
-// AppendVisible is ListJSON of Page of the visible collections, and their
-// count, for every window; a page takes one allocation.
-func TestAppendVisibleOracle(t *testing.T) {
+// AppendIndexed of the indices Visible finds is ListJSON of Page of the
+// visible collections, and their count, for every window; a page takes
+// one allocation.
+func TestAppendIndexedOracle(t *testing.T) {
 	var all []Collection
 	for i := range 50 {
 		name := fmt.Sprintf("team-%02d", i)
@@ -298,9 +301,11 @@ func TestAppendVisibleOracle(t *testing.T) {
 				vis = append(vis, c)
 			}
 		}
+		lst, _ := NewListingCache(time.Minute).Listing(context.Background(), "t", "d", func(context.Context) ([]Collection, error) { return all, nil })
+		idx := lst.Visible(nil, keep)
 		for limit := -1; limit <= 52; limit++ {
 			for offset := 0; offset <= 52; offset++ {
-				got, n := AppendVisible(nil, all, keep, limit, offset)
+				got, n := AppendIndexed(nil, all, idx, limit, offset)
 				if want := ListJSON(Page(vis, limit, offset)); string(got) != string(want) || n != len(vis) {
 					t.Fatalf("limit %d offset %d: %s (%d), want %s (%d)", limit, offset, got, n, want, len(vis))
 				}
@@ -310,8 +315,11 @@ func TestAppendVisibleOracle(t *testing.T) {
 	if raceEnabled {
 		return
 	}
-	keepAll := func(string) bool { return true }
-	if a := testing.AllocsPerRun(50, func() { _, _ = AppendVisible(nil, all, keepAll, -1, 0) }); a != 1 {
+	every := make([]int32, len(all))
+	for i := range every {
+		every[i] = int32(i)
+	}
+	if a := testing.AllocsPerRun(50, func() { _, _ = AppendIndexed(nil, all, every, -1, 0) }); a != 1 {
 		t.Fatalf("a page: %v allocations, want 1", a)
 	}
 }

@@ -24,7 +24,10 @@
 # moves every port (two runs side by side, each with its own OUT). Callgrind:
 # CG_REQUESTS, CG_ROUNDS (2), CG_KEYS (the gateways to count, e.g.
 # "A JH AQ RW"), CG_KEEP=1 keeps each count's profile as $OUT/cg-KEY.out,
-# CG_DUMP_INSTR=1 records it per instruction (callgrind_annotate).
+# CG_DUMP_INSTR=1 records it per instruction (callgrind_annotate),
+# CG_GOMAXPROCS (1: valgrind runs one thread at a time anyway, and idle
+# Ps spinning for work made counts of the same gateway differ by 3 %
+# between runs; with 1, by about 1 %).
 #
 # A step this machine cannot run (a tool apt-get could not install,
 # valgrind failing on this CPU, no pprof endpoint) is skipped, not fatal:
@@ -486,7 +489,7 @@ callgrind_cost() { # callgrind_cost KEY AUTH [ROUTE [BODY-FILE [GATEWAY]]]
 	sed "s/:${PORT[$gw]} {/:$CG_PORT {/" "$RUN/$gw.Caddyfile" >"$RUN/$ck.Caddyfile"
 	PORT[$ck]=$CG_PORT
 	rm -f "$RUN/cg-$k".out*
-	GOGC=off GODEBUG=$CG_GODEBUG start "$ck" valgrind --tool=callgrind --instr-atstart=no ${CG_DUMP_INSTR:+--dump-instr=yes} \
+	GOGC=off GODEBUG=$CG_GODEBUG GOMAXPROCS=${CG_GOMAXPROCS:-1} start "$ck" valgrind --tool=callgrind --instr-atstart=no ${CG_DUMP_INSTR:+--dump-instr=yes} \
 		--callgrind-out-file="$RUN/cg-$k.out" "$OUT/caddy" run --config "$RUN/$ck.Caddyfile" --adapter caddyfile
 	if ! wait_port "$CG_PORT" "$ck" 600; then
 		CG_ERR="gateway $k under callgrind: $WAIT_ERR"
@@ -530,7 +533,8 @@ cg_wanted() { [ -z "${CG_KEYS:-}" ] || [[ " $CG_KEYS " == *" $1 "* ]]; }
 # callgrind_all: CG_ROUNDS rounds (2) of A B C D, then of every path
 # gateway on its own route, each against its baseline in the same run: A
 # on the token route; AL, A on the listing of 1,000 collections (L's
-# baseline); AQ, A on the query with its body (QC's and RW's); AJH AJE
+# baseline); AQ, A on the query with its body (QC's and RW's); AS, A on
+# S's route (a collection by id); AJH AJE
 # AJR, A given each JWT's header. CG_KEYS ("A JH AQ RW") counts only those.
 callgrind_all() {
 	local why r k base
@@ -555,6 +559,11 @@ callgrind_all() {
 		fi
 		if [ -n "${AUTH_OF_PATH[QC]:-}${AUTH_OF_PATH[RW]:-}" ] && cg_wanted AQ; then
 			callgrind_cost AQ "$AUTH_TOKEN" "$QUERY_ROUTE" "$RUN/query.json" A || skip "instructions per request of AQ (callgrind)" "$CG_ERR"
+		fi
+		# A on S's route, a collection by id: a longer path to parse and
+		# forward than the token route's.
+		if [ -n "${AUTH_OF_PATH[S]:-}" ] && cg_wanted AS; then
+			callgrind_cost AS "$AUTH_TOKEN" "$SCOPED_ROUTE" "" A || skip "instructions per request of AS (callgrind)" "$CG_ERR"
 		fi
 		# A given each JWT's own Authorization header: net/http's parse of
 		# a long header is not the handler's.
@@ -608,7 +617,7 @@ if [ "$MODE" = paths ]; then
 	# CALLGRIND=1: the instructions per request of A and every path (not
 	# B C D) in the same run; CG_KEYS narrows them further.
 	: >"$OUT/callgrind.tsv"
-	if [ "${CALLGRIND:-0}" = 1 ]; then CG_KEYS=${CG_KEYS:-A C AL AQ AJH AJE AJR ${PATH_KEYS[*]}} callgrind_all; fi
+	if [ "${CALLGRIND:-0}" = 1 ]; then CG_KEYS=${CG_KEYS:-A C AL AQ AS AJH AJE AJR ${PATH_KEYS[*]}} callgrind_all; fi
 	"$OUT/benchreport" -out "$OUT"
 	cat "$OUT/results.md"
 	exit 0
