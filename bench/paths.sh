@@ -12,6 +12,8 @@
 #   S          chroma_auth, a token scoped to a tenant and database with an
 #              RBAC file and collection grants, a request by collection id
 #   U          chroma_auth token with the audit log written to a file
+#   AU         plain reverse_proxy with Caddy's access log written to a file
+#              as JSON: what a user would pick instead of the audit (U's peer)
 #   Q          chroma_auth token with quotas, shared state in Redis
 #   L          chroma_auth, the listing of 1,000 collections filtered by a
 #              caller's grants (scenario "listing": against A's plain one)
@@ -41,6 +43,7 @@ NAME[PR]="Apache mod_auth_openidc RS256"
 NAME[K]="chroma_auth API key"
 NAME[S]="chroma_auth scoped RBAC + grants, by id"
 NAME[U]="chroma_auth token + audit to a file"
+NAME[AU]="Caddy reverse_proxy + access log to a file"
 NAME[Q]="chroma_auth token + quotas in Redis"
 NAME[L]="chroma_auth filtered listing (1,000)"
 NAME[QC]="chroma_auth token, query"
@@ -48,6 +51,7 @@ NAME[RW]="chroma_auth token with rows, query"
 PORT[JH]=$((P0 + 101)) PORT[JE]=$((P0 + 102)) PORT[JR]=$((P0 + 103)) PORT[OE]=$((P0 + 104)) PORT[OR]=$((P0 + 104))
 PORT[PE]=$((P0 + 105)) PORT[PR]=$((P0 + 105)) PORT[K]=$((P0 + 106)) PORT[S]=$((P0 + 107)) PORT[U]=$((P0 + 108))
 PORT[L]=$((P0 + 109)) PORT[RW]=$((P0 + 110)) PORT[Q]=$((P0 + 111)) PORT[QC]=$((P0 + 113))
+PORT[AU]=$((P0 + 114))
 
 # path_caddy KEY AUTH-BLOCK [GLOBAL]: writes and starts Caddy gateway KEY;
 # false (and a skip line) when this build does not take its config.
@@ -272,6 +276,25 @@ paths_quota() {
 	}" && path_add Q "$AUTH_TOKEN"
 }
 
+# paths_accesslog: U's peer, Caddy's own access log (the site's `log`
+# directive, JSON to a file) on plain reverse_proxy. It checks nothing, so
+# it is added without path_add's refusal check.
+paths_accesslog() {
+	path_caddy AU "	log {
+		output file $RUN/access.log
+		format json
+	}" || return 1
+	AUTH_OF_PATH[AU]=$AUTH_TOKEN ROUTE_OF[AU]=$ROUTE SCRIPT_OF[AU]=$RUN/plain.lua
+	if ! wait_port "${PORT[AU]}" AU 100; then
+		skip "${NAME[AU]} (AU)" "$WAIT_ERR"
+		return 0
+	fi
+	local got
+	got=$(status AU "$AUTH_TOKEN")
+	[ "$got" = 200 ] || die "AU (${NAME[AU]}): answered $got"
+	PATH_KEYS+=(AU)
+}
+
 paths_rows() {
 	# One query body for A, QC and RW: 10 results near a 1,536-dimension
 	# embedding, with a where of its own (RW's rows are ANDed into it).
@@ -303,7 +326,7 @@ paths_start() {
 	# A path that cannot run here says so (skip) and returns false; die
 	# still ends the run.
 	local step
-	for step in ${PATH_STEPS:-paths_jwt paths_oauth2_proxy paths_apache paths_key paths_scoped paths_audit paths_quota paths_rows}; do
+	for step in ${PATH_STEPS:-paths_jwt paths_oauth2_proxy paths_apache paths_key paths_scoped paths_audit paths_accesslog paths_quota paths_rows}; do
 		"$step" || true
 	done
 	log "path gateways answering: ${PATH_KEYS[*]}"

@@ -574,7 +574,7 @@ callgrind_all() {
 		# The Caddy path gateways on their own routes (S's count route
 		# answers the same body as A's token route).
 		for k in "${PATH_KEYS[@]}"; do
-			case $k in J* | K | S | U | Q | L | QC | RW) ;; *) continue ;; esac
+			case $k in J* | K | S | U | AU | Q | L | QC | RW) ;; *) continue ;; esac
 			cg_wanted "$k" || continue
 			base=
 			case $k in QC | RW) base=$RUN/query.json ;; esac
@@ -625,7 +625,7 @@ fi
 if [ "$MODE" = callgrind ]; then
 	: >"$OUT/callgrind.tsv"
 	# The Caddy path gateways only: the peers are not counted.
-	if [ "${PATHS:-1}" = 1 ]; then PATH_STEPS="paths_jwt paths_key paths_scoped paths_audit paths_quota paths_rows" paths_start; fi
+	if [ "${PATHS:-1}" = 1 ]; then PATH_STEPS="paths_jwt paths_key paths_scoped paths_audit paths_accesslog paths_quota paths_rows" paths_start; fi
 	callgrind_all
 	cat "$OUT/callgrind.tsv" "$OUT/skipped.tsv"
 	exit 0
