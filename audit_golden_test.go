@@ -27,7 +27,7 @@ var updateGolden = flag.Bool("update-audit-golden", false, "rewrite testdata/aud
 // fixedClock stamps every audit line with the same time.
 type fixedClock struct{}
 
-func (fixedClock) Now() time.Time                       { return time.Unix(1795610900, 250000000) }
+func (fixedClock) Now() time.Time                         { return time.Unix(1795610900, 250000000) }
 func (fixedClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }
 
 // TestAuditLinesGolden: the audit's lines, byte for byte as Caddy's `format

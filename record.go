@@ -93,25 +93,24 @@ func (h *ChromaAuth) recordWithID(r *http.Request, d *authz.Decision, requestID 
 		return // public routes and CORS preflights only when asked
 	}
 	rt := d.Route
+	var p authz.Route
 	if rt == nil {
 		// From the path alone: an unauthenticated body is not read, and
 		// one the decision did not need is Chroma's.
-		p := authz.ClassifyPath(r.Method, r.URL)
+		p = audit.ClassifyPath(r.Method, r.URL)
 		rt = &p
 	}
 	reason := o.reason
 	if d.Verdict == authz.VerdictRefused {
 		reason = d.Reason // which action, scope or collection
 	}
-	// A copy: the line may be written after this request is done (see
-	// audit.Writer), and the decision of every request stays on the stack
-	// (TestPublicRouteAllocatesNothing).
-	dc := *d
-	l := audit.Line{Decision: o.decision, Status: d.Status, D: &dc, Route: rt, Reason: reason, ClientIP: clientIP(r), RequestID: requestID}
+	// The decision and the route stay on the stack: Write keeps neither
+	// (TestAuditAllocs, TestPublicRouteAllocatesNothing).
+	l := audit.Line{Decision: o.decision, Status: d.Status, Reason: reason, ClientIP: clientIP(r), RequestID: requestID}
 	if d.Identity == nil && o.decision != audit.DecisionAllowed {
 		l.Tried = h.attempted(r)
 	}
-	audit.Writer{Log: h.auditLog, Namer: h.namer, Owners: h.owners}.Write(r, l)
+	audit.Writer{Log: h.auditLog, Namer: h.namer, Owners: h.owners}.Write(r, d, rt, l)
 }
 
 // attempted names what an unauthenticated request tried, for its audit
@@ -166,7 +165,13 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 		return serve(w)
 	}
 	requestID := audit.RequestID(r) // made now, before anything can dial upstream (see audit.RequestID)
-	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	// the status writer and its wrapper in one allocation
+	a := &struct {
+		sw statusWriter
+		ww caddyhttp.ResponseWriterWrapper
+	}{ww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	a.sw.ResponseWriterWrapper = &a.ww
+	sw := &a.sw
 	err := serve(sw)
 	d.Status = sw.status
 	if d.Status == 0 {

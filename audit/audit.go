@@ -73,12 +73,12 @@ func Parse(d *caddyfile.Dispenser, args []string) (*Config, error) {
 	return a, nil
 }
 
-// Line is one decision to write.
+// Line is one decision to write, beside the decision and the route
+// (Writer.Write's arguments: pointers apart from the line's strings, so
+// that a caller's decision and route stay on its stack).
 type Line struct {
 	Decision string // one of the Decision constants
 	Status   int
-	D        *authz.Decision
-	Route    *authz.Route // the decision's, or the request's from its path
 	Reason   string
 	// Tried is what a request that did not authenticate tried (no
 	// secret): a Basic user name, the kind of credential, an API key's id.
@@ -100,10 +100,12 @@ type Writer struct {
 	Owners *authz.Owners
 }
 
-// Write writes the line of r. A line naming collections by id whose names
+// Write writes the line of r, decided by d, on route rt (d's, or the
+// request's from its path). A line naming collections by id whose names
 // the gateway does not know yet is written once they are looked up, off
-// the request's path (the decision's Lookups): the answer never waits.
-func (w Writer) Write(r *http.Request, l Line) {
+// the request's path (d's Lookups): the answer never waits. Neither d nor
+// rt is kept past the call.
+func (w Writer) Write(r *http.Request, d *authz.Decision, rt *authz.Route, l Line) {
 	c := w.Log.Check(zapcore.InfoLevel, "decision")
 	if c == nil {
 		return
@@ -111,14 +113,14 @@ func (w Writer) Write(r *http.Request, l Line) {
 	fp := fieldPool.Get().(*[]zap.Field)
 	fields := (*fp)[:0]
 	fields = append(fields, zap.String("decision", l.Decision), zap.Int("status", l.Status))
-	if id := l.D.Identity; id != nil {
+	if id := d.Identity; id != nil {
 		fields = appendNonEmpty(fields, "user", id.User)
 		fields = appendNonEmpty(fields, "provider", id.Provider)
 		if id.KeyID != "" {
 			fields = append(fields, zap.String("key_id", id.KeyID))
 		}
-		if l.D.Rule.Role != "" {
-			fields = append(fields, zap.String("role", l.D.Rule.Role))
+		if d.Rule.Role != "" {
+			fields = append(fields, zap.String("role", d.Rule.Role))
 		}
 	} else if l.Decision != DecisionAllowed {
 		fields = appendNonEmpty(fields, "user", l.Tried.User)
@@ -126,7 +128,6 @@ func (w Writer) Write(r *http.Request, l Line) {
 		fields = appendNonEmpty(fields, "key_id", l.Tried.KeyID)
 	}
 	fields = append(fields, zap.String("method", r.Method))
-	rt := l.Route
 	if rt != nil {
 		fields = appendNonEmpty(fields, "action", rt.Action)
 		fields = appendNonEmpty(fields, "route", rt.Name)
@@ -138,14 +139,14 @@ func (w Writer) Write(r *http.Request, l Line) {
 	}
 	tail := tailFields{reason: l.Reason, clientIP: l.ClientIP, requestID: l.RequestID}
 	var buf [1]authz.Touched
-	touched := w.touched(buf[:0], l.D, rt)
+	touched := w.touched(buf[:0], d, rt)
 	unnamed := 0
 	for _, t := range touched {
 		if t.ID != "" && t.Name == "" {
 			unnamed++
 		}
 	}
-	if unnamed == 0 || w.Namer == nil || l.D.Lookups == nil {
+	if unnamed == 0 || w.Namer == nil || d.Lookups == nil {
 		fields = tail.append(appendCollections(fields, touched))
 		c.Write(fields...)
 		// written: the fields go back to the pool, without what they held
@@ -164,7 +165,7 @@ func (w Writer) Write(r *http.Request, l Line) {
 			ids = append(ids, t.ID)
 		}
 	}
-	w.Namer.Names(rt.Tenant, rt.Database, ids, l.D.Lookups, func(names []string) {
+	w.Namer.Names(rt.Tenant, rt.Database, ids, d.Lookups, func(names []string) {
 		for i, j := 0, 0; i < len(pending) && j < len(names); i++ {
 			if pending[i].ID != "" && pending[i].Name == "" {
 				pending[i].Name = names[j]

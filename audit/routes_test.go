@@ -1,0 +1,68 @@
+package audit
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+)
+
+// TestClassifyPathRemembered: the remembered route of a path is the one
+// authz.ClassifyPath gives, whatever the query (v2 routes never read it)
+// and the method, asked once or again; v1 paths, whose tenant and database
+// may come from the query, are classified each time.
+func TestClassifyPathRemembered(t *testing.T) {
+	const db = "/api/v2/tenants/acme/databases/prod"
+	const id = "5f2c1a9e-7d41-4b0a-9a53-0c3c2f1e8b77"
+	paths := []string{
+		db + "/collections_count", db + "/collections", db + "/collections/" + id,
+		db + "/collections/" + id + "/query", db + "/collections/docs/add", db + "/collections/" + id + "/count",
+		"/api/v2/tenants/acme", "/api/v2/tenants/acme/databases", "/api/v2/heartbeat", "/api/v2/auth/identity",
+		"/api/v2/tenants/acme/databases/prod/collections/" + id + "/get", "/api/v2/nope", "/api/v2/tenants//x",
+		"/api/v1/collections", "/api/v1/collections/" + id + "/query", "/api/v1/databases/prod", "/docs/",
+	}
+	queries := []string{"", "?i=1", "?tenant=other&database=dev", "?limit=3&offset=1"}
+	for _, method := range []string{"GET", "HEAD", "POST", "PUT", "DELETE"} {
+		for _, p := range paths {
+			for range 2 { // the first asks authz, the second may be remembered
+				for _, q := range queries {
+					u, err := url.Parse(p + q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, want := ClassifyPath(method, u), authz.ClassifyPath(method, u)
+					if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+						t.Fatalf("%s %s%s: remembered %+v, want %+v", method, p, q, got, want)
+					}
+				}
+			}
+		}
+	}
+	if got := ClassifyPath("GET", nil); got.Known {
+		t.Fatalf("nil URL: %+v", got)
+	}
+	escaped, _ := url.Parse(db + "/collections/a%2Fb")
+	if got, want := ClassifyPath("GET", escaped), authz.ClassifyPath("GET", escaped); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("escaped path: %+v, want %+v", got, want)
+	}
+}
+
+// TestClassifyPathRememberedAllocatesNothing: a path asked again is
+// remembered: no allocation (authz.ClassifyPath makes three for it) and
+// the same route.
+func TestClassifyPathRememberedAllocatesNothing(t *testing.T) {
+	u, _ := url.Parse("/api/v2/tenants/default_tenant/databases/default_database/collections_count?i=1")
+	first := ClassifyPath("GET", u)
+	if first.Action != "db:count_collections" || first.Tenant != "default_tenant" {
+		t.Fatalf("route %+v", first)
+	}
+	var rt authz.Route
+	n := testing.AllocsPerRun(100, func() { rt = ClassifyPath("GET", u) })
+	if n != 0 {
+		t.Fatalf("%v allocations for a remembered path, want 0", n)
+	}
+	if rt.Action != first.Action || rt.Name != first.Name {
+		t.Fatalf("remembered %+v, want %+v", rt, first)
+	}
+}
