@@ -6,7 +6,6 @@ package audit
 
 import (
 	"net/http"
-	"sync"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -110,87 +109,87 @@ func (w Writer) Write(r *http.Request, d *authz.Decision, rt *authz.Route, l Lin
 	if c == nil {
 		return
 	}
-	fp := fieldPool.Get().(*[]zap.Field)
-	fields := (*fp)[:0]
-	fields = append(fields, zap.String("decision", l.Decision), zap.Int("status", l.Status))
+	o := &lineObject{decision: l.Decision, status: l.Status, method: r.Method, reason: l.Reason, clientIP: l.ClientIP, requestID: l.RequestID}
 	if id := d.Identity; id != nil {
-		fields = appendNonEmpty(fields, "user", id.User)
-		fields = appendNonEmpty(fields, "provider", id.Provider)
-		if id.KeyID != "" {
-			fields = append(fields, zap.String("key_id", id.KeyID))
-		}
-		if d.Rule.Role != "" {
-			fields = append(fields, zap.String("role", d.Rule.Role))
-		}
+		o.user, o.provider, o.keyID, o.role = id.User, id.Provider, id.KeyID, d.Rule.Role
 	} else if l.Decision != DecisionAllowed {
-		fields = appendNonEmpty(fields, "user", l.Tried.User)
-		fields = appendNonEmpty(fields, "provider", l.Tried.Provider)
-		fields = appendNonEmpty(fields, "key_id", l.Tried.KeyID)
+		o.user, o.provider, o.keyID = l.Tried.User, l.Tried.Provider, l.Tried.KeyID
 	}
-	fields = append(fields, zap.String("method", r.Method))
 	if rt != nil {
-		fields = appendNonEmpty(fields, "action", rt.Action)
-		fields = appendNonEmpty(fields, "route", rt.Name)
-		fields = appendNonEmpty(fields, "tenant", rt.Tenant)
-		fields = appendNonEmpty(fields, "database", rt.Database)
+		o.action, o.route, o.tenant, o.database = rt.Action, rt.Name, rt.Tenant, rt.Database
 	}
-	if l.RequestID == "" {
-		l.RequestID = RequestID(r)
+	if o.requestID == "" {
+		o.requestID = RequestID(r)
 	}
-	tail := tailFields{reason: l.Reason, clientIP: l.ClientIP, requestID: l.RequestID}
-	var buf [1]authz.Touched
-	touched := w.touched(buf[:0], d, rt)
+	o.touched = w.touched(o.buf[:0], d, rt)
 	unnamed := 0
-	for _, t := range touched {
+	for _, t := range o.touched {
 		if t.ID != "" && t.Name == "" {
 			unnamed++
 		}
 	}
+	o.field[0] = zap.Inline(o)
 	if unnamed == 0 || w.Namer == nil || d.Lookups == nil {
-		fields = tail.append(appendCollections(fields, touched))
-		c.Write(fields...)
-		// written: the fields go back to the pool, without what they held
-		clear(fields)
-		if cap(fields) <= maxPooledFields {
-			*fp = fields[:0]
-			fieldPool.Put(fp)
-		}
+		c.Write(o.field[:]...)
 		return
 	}
-	// the line is written later, with these fields: they are its own now
-	pending := append([]authz.Touched(nil), touched...)
+	// the line is written later: its collections are its own now
+	o.touched = append([]authz.Touched(nil), o.touched...)
 	ids := make([]string, 0, unnamed)
-	for _, t := range pending {
+	for _, t := range o.touched {
 		if t.ID != "" && t.Name == "" {
 			ids = append(ids, t.ID)
 		}
 	}
 	w.Namer.Names(rt.Tenant, rt.Database, ids, d.Lookups, func(names []string) {
-		for i, j := 0, 0; i < len(pending) && j < len(names); i++ {
-			if pending[i].ID != "" && pending[i].Name == "" {
-				pending[i].Name = names[j]
+		for i, j := 0, 0; i < len(o.touched) && j < len(names); i++ {
+			if o.touched[i].ID != "" && o.touched[i].Name == "" {
+				o.touched[i].Name = names[j]
 				j++
 			}
 		}
-		c.Write(tail.append(appendCollections(fields, pending))...)
+		c.Write(o.field[:]...)
 	})
 }
 
-// fieldPool holds the field lists of lines written at once, so that a
-// line allocates only what zap's encoder does.
-var fieldPool = sync.Pool{New: func() any { f := make([]zap.Field, 0, 24); return &f }}
+// lineObject is a line's fields, handed to zap as one inline object (the
+// line's only field): the encoder writes them as top-level fields, each
+// as the field of that name would be (Caddy's filter encoder filters them
+// by key alike), without a zap.Field made for each. Each line has its
+// own (one allocation), as a core may keep what it is given.
+type lineObject struct {
+	decision                    string
+	status                      int
+	user, provider, keyID, role string
+	method                      string
+	action, route               string
+	tenant, database            string
+	touched                     []authz.Touched
+	reason, clientIP, requestID string
 
-// maxPooledFields bounds a pooled field list (a line naming many
-// collections makes a longer one, which is not kept).
-const maxPooledFields = 64
+	buf   [1]authz.Touched // touched's room for one collection
+	field [1]zap.Field     // the line's one field: the object itself
+}
 
-// tailFields are the last fields of a line.
-type tailFields struct{ reason, clientIP, requestID string }
-
-func (t tailFields) append(fields []zap.Field) []zap.Field {
-	fields = appendNonEmpty(fields, "reason", t.reason)
-	fields = append(fields, zap.String("client_ip", t.clientIP))
-	return appendNonEmpty(fields, "request_id", t.requestID)
+func (o *lineObject) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("decision", o.decision)
+	enc.AddInt64("status", int64(o.status))
+	addNonEmpty(enc, "user", o.user)
+	addNonEmpty(enc, "provider", o.provider)
+	addNonEmpty(enc, "key_id", o.keyID)
+	addNonEmpty(enc, "role", o.role)
+	enc.AddString("method", o.method)
+	addNonEmpty(enc, "action", o.action)
+	addNonEmpty(enc, "route", o.route)
+	addNonEmpty(enc, "tenant", o.tenant)
+	addNonEmpty(enc, "database", o.database)
+	if err := addCollections(enc, o.touched); err != nil {
+		return err
+	}
+	addNonEmpty(enc, "reason", o.reason)
+	enc.AddString("client_ip", o.clientIP)
+	addNonEmpty(enc, "request_id", o.requestID)
+	return nil
 }
 
 // RequestID is Caddy's {http.request.uuid}, made on its first use (a
@@ -209,9 +208,8 @@ func RequestID(r *http.Request) string {
 	return id
 }
 
-func appendNonEmpty(fields []zap.Field, key, val string) []zap.Field {
-	if val == "" {
-		return fields
+func addNonEmpty(enc zapcore.ObjectEncoder, key, val string) {
+	if val != "" {
+		enc.AddString(key, val)
 	}
-	return append(fields, zap.String(key, val))
 }

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
@@ -65,20 +64,19 @@ func (w Writer) touched(dst []authz.Touched, d *authz.Decision, rt *authz.Route)
 	return dst
 }
 
-// appendCollections appends the fields of the collections a request
-// touches: the path's as collection (its name) and collection_id (when
-// named by id), every other one (a name the body asks for, an id it
-// names) in collections.
-func appendCollections(fields []zap.Field, touched []authz.Touched) []zap.Field {
+// addCollections adds the fields of the collections a request touches:
+// the path's as collection (its name) and collection_id (when named by
+// id), every other one (a name the body asks for, an id it names) in
+// collections.
+func addCollections(enc zapcore.ObjectEncoder, touched []authz.Touched) error {
 	others := touched
 	if len(touched) > 0 && !touched[0].New && !touched[0].InBody {
-		fields = appendNonEmpty(fields, "collection", touched[0].Name)
-		fields = appendNonEmpty(fields, "collection_id", touched[0].ID)
+		addNonEmpty(enc, "collection", touched[0].Name)
+		addNonEmpty(enc, "collection_id", touched[0].ID)
 		others = touched[1:]
 	}
 	if len(others) > 0 {
-		list := append(make(touchedList, 0, len(others)), others...) // others may be the caller's stack
-		fields = append(fields, zap.Array("collections", list))
+		return enc.AddArray("collections", touchedList(others))
 	}
-	return fields
+	return nil
 }
