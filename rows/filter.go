@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // UserPlaceholder in a rows value (and a collection grant) stands for the
@@ -132,6 +134,47 @@ func New(m map[string]string) (*Filter, error) {
 		f.clause = append(append([]byte(`{"$and":[`), clause...), `]}`...)
 	}
 	return f, nil
+}
+
+// filterCache holds filters For built, each found by the address of the
+// map it was built from. A hit is used only while that map holds exactly
+// the filter's keys and values (is), so an address a new map reuses, or a
+// map changed since, only misses: the cache can never hand out another
+// identity's filter.
+var filterCache [64]atomic.Pointer[cachedFilter]
+
+type cachedFilter struct {
+	m uintptr
+	f *Filter
+}
+
+// For is New(m), built once for a map asked again: an identity's rows
+// are the same map on each of its requests, and New (Check, sort,
+// marshalling) would cost more than the rest of the rewrite of a query.
+func For(m map[string]string) (*Filter, error) {
+	p := uintptr(reflect.ValueOf(m).UnsafePointer())
+	slot := &filterCache[(p>>4^p>>10)%uintptr(len(filterCache))]
+	if c := slot.Load(); c != nil && c.m == p && c.f.is(m) {
+		return c.f, nil
+	}
+	f, err := New(m)
+	if err == nil {
+		slot.Store(&cachedFilter{m: p, f: f})
+	}
+	return f, err
+}
+
+// is reports whether m holds exactly f's keys and values.
+func (f *Filter) is(m map[string]string) bool {
+	if len(m) != len(f.keys) {
+		return false
+	}
+	for i, k := range f.keys {
+		if v, ok := m[k]; !ok || v != f.vals[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Clause is the filter as a Chroma where clause.

@@ -23,7 +23,8 @@ func numberRunOracle(b []byte) (n int, last byte) {
 
 // numberRun, eight bytes a step, stops where the byte-by-byte scan does,
 // with the same last byte, whatever the reads' sizes (one byte at a time
-// too) and wherever the run ends.
+// too) and wherever the run ends; a run that ends the array (']' not
+// after a comma) is taken through the ']' by the fast skip.
 func TestNumberRunOracle(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	run := []byte("0123456789+-.eE, \t\n\r")
@@ -40,6 +41,11 @@ func TestNumberRunOracle(t *testing.T) {
 			}
 		}
 		wantN, wantLast := numberRunOracle(b)
+		toEnd := wantN == len(b)
+		if wantN < len(b) && b[wantN] == ']' && wantLast != 0 && wantLast != ',' {
+			// the array ends flat here: the fast skip takes its ']' too
+			wantN, wantLast = wantN+1, ']'
+		}
 		for _, rd := range []io.Reader{bytes.NewReader(b), iotest.OneByteReader(bytes.NewReader(b)), iotest.HalfReader(bytes.NewReader(b))} {
 			var out bytes.Buffer
 			s := newScanner(rd, &out)
@@ -47,7 +53,7 @@ func TestNumberRunOracle(t *testing.T) {
 			s.hand() // what was consumed goes out
 			consumed := out.Len()
 			s.release()
-			if wantN == len(b) {
+			if toEnd {
 				if err == nil {
 					t.Fatalf("%q: a run to the end of the body is no error", b)
 				}

@@ -178,8 +178,8 @@ func operation(s *scanner, f *Filter, check IDCheck) error {
 		return bad("unknown operation %q", head.Operation)
 	}
 	var out bytes.Buffer
-	sub := newScanner(bytes.NewReader(v), &out)
-	defer sub.release()
+	sub := newBytesScanner(v, &out)
+	sub.noSkip = s.noSkip
 	sawOp := 0
 	err = members(sub, func(k string) error {
 		switch k {

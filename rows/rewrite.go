@@ -51,12 +51,42 @@ func Rewrite(dst io.Writer, src io.Reader, op Op, f *Filter, check IDCheck) erro
 	return s.end()
 }
 
-// RewriteBytes is Rewrite of an in-memory body.
+// RewriteBytes is Rewrite of an in-memory body, scanned where it lies
+// (no read buffer, no copy but the output). The answer is the same as
+// Rewrite's of the same bytes, however they would have been read.
 func RewriteBytes(body []byte, op Op, f *Filter, check IDCheck) ([]byte, error) {
 	var out bytes.Buffer
 	out.Grow(len(body) + 256)
-	err := Rewrite(&out, bytes.NewReader(body), op, f, check)
+	s := newBytesScanner(body, &out)
+	err := rewriteBody(s, op, f, check)
+	if err == nil {
+		err = s.end()
+	}
 	return out.Bytes(), err
+}
+
+// RewriteSpans is RewriteBytes without the copy: it appends to parts the
+// rewritten body in order, spans of body itself and the bytes the rewrite
+// adds. The parts are valid while body is (and unchanged).
+func RewriteSpans(parts [][]byte, body []byte, op Op, f *Filter, check IDCheck) ([][]byte, error) {
+	w := &spans{parts: parts}
+	s := newBytesScanner(body, w)
+	err := rewriteBody(s, op, f, check)
+	if err == nil {
+		err = s.end()
+	}
+	return w.parts, err
+}
+
+// spans keeps what is written to it, not a copy: against io.Writer's
+// rule, which is why it is only the writer of a scanner of an in-memory
+// body, whose writes are spans of that body (hand) and slices built for
+// the write and never changed after (write's callers).
+type spans struct{ parts [][]byte }
+
+func (w *spans) Write(p []byte) (int, error) {
+	w.parts = append(w.parts, p)
+	return len(p), nil
 }
 
 func rewriteBody(s *scanner, op Op, f *Filter, check IDCheck) error {
@@ -199,7 +229,7 @@ func whereObject(s *scanner, f *Filter, name string, isDelete bool) error {
 			if err != nil {
 				return err
 			}
-			s.write(f.and(v))
+			f.andTo(s, v)
 			return nil
 		case isDelete && k == "where_document":
 			whereDoc = true
@@ -223,17 +253,24 @@ func whereObject(s *scanner, f *Filter, name string, isDelete bool) error {
 	})
 }
 
-// and is the where clause v ANDed with the filter: the filter alone when
-// v is null or {} (no filter), else {"$and":[v, <filter's conditions>]}.
-func (f *Filter) and(v []byte) []byte {
+// andTo writes the where clause v ANDed with the filter: the filter alone
+// when v is null or {} (no filter), else {"$and":[v, <filter's
+// conditions>]}, in pieces (no copy of v).
+func (f *Filter) andTo(s *scanner, v []byte) {
 	t := bytes.TrimSpace(v)
 	if string(t) == "null" || isEmptyObject(t) {
-		return f.clause
+		s.write(f.clause)
+		return
 	}
-	out := make([]byte, 0, len(v)+len(f.elems)+12)
-	out = append(append(append(out, `{"$and":[`...), v...), ',')
-	return append(append(out, f.elems...), `]}`...)
+	s.write(andOpen)
+	s.write(v)
+	s.write(comma)
+	s.write(f.elems)
+	s.write(andClose)
 }
+
+// The constant pieces andTo writes (never written to).
+var andOpen, comma, andClose = []byte(`{"$and":[`), []byte(","), []byte("]}")
 
 func isEmptyObject(t []byte) bool {
 	return len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0
@@ -244,10 +281,68 @@ func isEmptyArray(v []byte) bool {
 	return len(t) >= 2 && t[0] == '[' && t[len(t)-1] == ']' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0
 }
 
+// decodeString decodes a JSON string as str consumed it (quotes
+// included). A string of printable ASCII without escapes is its own
+// bytes; any other goes through encoding/json.
 func decodeString(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && plainASCII(raw[1:len(raw)-1]) {
+		return known(raw[1 : len(raw)-1]), nil
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", bad("a key or value is not a valid JSON string")
 	}
 	return s, nil
+}
+
+// plainASCII: no escape, no quote, no control byte, nothing over 0x7e.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// known is string(b), without an allocation for the keys the rewrite
+// looks for (the switch on string(b) does not copy).
+func known(b []byte) string {
+	switch string(b) {
+	case "where":
+		return "where"
+	case "ids":
+		return "ids"
+	case "metadatas":
+		return "metadatas"
+	case "embeddings":
+		return "embeddings"
+	case "documents":
+		return "documents"
+	case "uris":
+		return "uris"
+	case "include":
+		return "include"
+	case "query_embeddings":
+		return "query_embeddings"
+	case "n_results":
+		return "n_results"
+	case "limit":
+		return "limit"
+	case "offset":
+		return "offset"
+	case "where_document":
+		return "where_document"
+	case "searches":
+		return "searches"
+	case "filter":
+		return "filter"
+	case "operations":
+		return "operations"
+	case "operation":
+		return "operation"
+	case "payload":
+		return "payload"
+	}
+	return string(b)
 }

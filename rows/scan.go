@@ -1,7 +1,6 @@
 package rows
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -29,8 +28,10 @@ func bad(format string, args ...any) error {
 }
 
 // scanner reads JSON from r and copies what it consumes to w (while out
-// is on) and to a capture buffer (while capturing), byte for byte: the
-// bytes between start and pos are consumed and not yet handed on.
+// is on), byte for byte: the bytes between start and pos are consumed and
+// not yet handed on. A capture (from capFrom) is a slice of the window
+// while it lasts; the part of it in earlier windows is copied to cap
+// before they are dropped.
 type scanner struct {
 	r       io.Reader
 	w       io.Writer
@@ -40,10 +41,15 @@ type scanner struct {
 	start   int
 	out     bool
 	capture bool
+	capFrom int
 	cap     []byte
 	eof     bool
 	err     error
 	depth   int
+	// the next ']' and '"' at or after pos in buf[:n] (n: none), as
+	// flatEnd last found them; stale once pos has passed them.
+	nextClose, nextQuote int
+	noSkip               bool // flatEnd off: the tests' strict oracle
 }
 
 // bufPool keeps the scanners' 64 KiB read buffers: a rewrite per request
@@ -52,11 +58,17 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }
 
 func newScanner(r io.Reader, w io.Writer) *scanner {
 	bp := bufPool.Get().(*[]byte)
-	return &scanner{r: r, w: w, buf: *bp, pooled: bp, out: true}
+	return &scanner{r: r, w: w, buf: *bp, pooled: bp, out: true, nextClose: -1, nextQuote: -1}
+}
+
+// newBytesScanner scans body in place: one window, no reads, no copy.
+func newBytesScanner(body []byte, w io.Writer) *scanner {
+	return &scanner{w: w, buf: body, n: len(body), eof: true, out: true, nextClose: -1, nextQuote: -1}
 }
 
 // release hands the read buffer back; the scanner is done. Nothing keeps
-// a slice of it: hand gives w (which copies) and the capture copies.
+// a slice of it: hand gives w (which copies), and a capture is used
+// before the scanner reads on.
 func (s *scanner) release() {
 	if s.pooled != nil {
 		bufPool.Put(s.pooled)
@@ -76,23 +88,37 @@ func (s *scanner) hand() {
 			s.err = err
 		}
 	}
-	if s.capture {
-		if len(s.cap)+len(p) > maxCapture {
+	s.start = s.pos
+}
+
+// spill copies the capture's part of the window to cap: the window is
+// about to be dropped.
+func (s *scanner) spill() {
+	if !s.capture {
+		return
+	}
+	p := s.buf[s.capFrom:s.pos]
+	if len(s.cap)+len(p) > maxCapture {
+		if s.err == nil {
 			s.err = bad("a value the gateway must read is over %d bytes", maxCapture)
 		}
-		s.cap = append(s.cap, p...)
+		return
 	}
-	s.start = s.pos
+	s.cap = append(s.cap, p...)
 }
 
 // setOut turns copying to w on or off from here.
 func (s *scanner) setOut(on bool) { s.hand(); s.out = on }
 
-// startCapture starts a capture from here; endCapture returns it.
-func (s *scanner) startCapture() { s.hand(); s.capture, s.cap = true, s.cap[:0] }
+// startCapture starts a capture from here; endCapture returns it, valid
+// until the scanner reads on (a slice of the window when it fits there).
+func (s *scanner) startCapture() { s.capture, s.cap, s.capFrom = true, s.cap[:0], s.pos }
 func (s *scanner) endCapture() []byte {
-	s.hand()
 	s.capture = false
+	if len(s.cap) == 0 {
+		return s.buf[s.capFrom:s.pos]
+	}
+	s.cap = append(s.cap, s.buf[s.capFrom:s.pos]...)
 	return s.cap
 }
 
@@ -115,7 +141,9 @@ func (s *scanner) more() bool {
 		return false
 	}
 	s.hand()
-	s.pos, s.n, s.start = 0, 0, 0
+	s.spill()
+	s.pos, s.n, s.start, s.capFrom = 0, 0, 0, 0
+	s.nextClose, s.nextQuote = -1, -1
 	for s.n == 0 {
 		n, err := s.r.Read(s.buf)
 		s.n = n
@@ -141,9 +169,9 @@ func (s *scanner) fail(what string) error {
 
 // ws consumes white space and returns the next byte (not consumed).
 func (s *scanner) ws() (byte, error) {
-	for s.more() {
+	for s.pos < s.n || s.more() {
 		c := s.buf[s.pos]
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+		if c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			return c, nil
 		}
 		s.pos++
@@ -186,7 +214,13 @@ func (s *scanner) compound(open byte) error {
 	if s.depth++; s.depth > maxDepth {
 		return bad("nested deeper than %d", maxDepth)
 	}
-	defer func() { s.depth-- }()
+	err := s.inside(open)
+	s.depth-- // not deferred: a defer a value costs more than the value
+	return err
+}
+
+// inside consumes the inside of an object or an array and its closer.
+func (s *scanner) inside(open byte) error {
 	s.pos++
 	closer := byte(']')
 	if open == '{' {
@@ -207,6 +241,9 @@ func (s *scanner) compound(open byte) error {
 			last, err := s.numberRun()
 			if err != nil {
 				return err
+			}
+			if last == ']' {
+				return nil // the rest was flat: consumed through ']'
 			}
 			if c, err = s.ws(); err != nil {
 				return err
@@ -254,57 +291,6 @@ func (s *scanner) compound(open byte) error {
 	}
 }
 
-// numberRun consumes numbers, commas and white space, and returns the
-// last byte of it that is not white space.
-func (s *scanner) numberRun() (byte, error) {
-	var last byte
-	for s.more() {
-		b := s.buf[s.pos:s.n]
-		i := 0
-		// eight bytes a step while all eight are in the run (an
-		// embedding is thousands of them), then byte by byte
-		for ; i+8 <= len(b); i += 8 {
-			w := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
-			if runPair[w&0xffff]&runPair[w>>16&0xffff]&runPair[w>>32&0xffff]&runPair[w>>48] == 0 {
-				break
-			}
-		}
-		for i < len(b) && runByte[b[i]] != 0 {
-			i++
-		}
-		// the last byte of the run that is not white space, looked for
-		// once per buffer rather than at every byte
-		for j := i - 1; j >= 0; j-- {
-			if c := b[j]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				last = c
-				break
-			}
-		}
-		s.pos += i
-		if i < len(b) {
-			return last, nil
-		}
-	}
-	return last, s.fail("unexpected end of body")
-}
-
-var runByte = func() (t [256]uint8) {
-	for _, c := range []byte("0123456789+-.eE, \t\n\r") {
-		t[c] = 1
-	}
-	return t
-}()
-
-// runPair is runByte of two bytes at once (the first in the low byte):
-// 1 when both are in a run. Four lookups judge eight bytes.
-var runPair = func() *[1 << 16]uint8 {
-	var t [1 << 16]uint8
-	for i := range t {
-		t[i] = runByte[i&0xff] & runByte[i>>8]
-	}
-	return &t
-}()
-
 // str consumes a string (the opening quote is next).
 func (s *scanner) str() error {
 	s.pos++
@@ -312,6 +298,9 @@ outer:
 	for s.more() {
 		b := s.buf[s.pos:s.n]
 		for i, c := range b {
+			if !strStop[c] {
+				continue
+			}
 			switch {
 			case c == '"':
 				s.pos += i + 1
@@ -323,9 +312,8 @@ outer:
 				}
 				s.pos++ // the escaped byte; \uXXXX's digits are plain bytes
 				continue outer
-			case c < ' ':
-				return bad("control character in a string")
 			}
+			return bad("control character in a string")
 		}
 		s.pos = s.n
 	}
@@ -350,6 +338,16 @@ func (s *scanner) scalar() error {
 	}
 	return nil // a scalar ending the body: the caller finds the end
 }
+
+// strStop: the bytes a string's scan stops at (its end, an escape, a
+// control character).
+var strStop = func() (t [256]bool) {
+	for c := 0; c < ' '; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 var scalarByte = func() (t [256]bool) {
 	for _, c := range []byte("0123456789+-.eEtruefalsn") {

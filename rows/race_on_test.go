@@ -1,0 +1,7 @@
+//go:build race
+
+package rows
+
+// raceOn: the race detector changes allocations, so allocation bounds
+// are checked without it.
+const raceOn = true
