@@ -2,6 +2,7 @@ package rowsproxy
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -93,28 +94,47 @@ func (g *guardWriter) Write(p []byte) (int, error) {
 }
 
 // serveRewritten forwards a record request with its body rewritten for
-// the identity's rows as it streams: no whole-body buffer, numbers copied
-// as written. Writes hold their collection's lock (exclusive for the
+// the identity's rows: a body under 64 KiB is read whole and rewritten
+// before the upstream is asked (serveBuffered), a longer one as it
+// streams (serveStreamed): no whole-body buffer, numbers copied as
+// written. Writes hold their collection's lock (exclusive for the
 // check-then-write of update, upsert and a conditional commit; shared for
 // add) until the upstream has answered.
 func (p *proxy) serveRewritten(w http.ResponseWriter, d *authz.Decision, op rows.Op, f *rows.Filter) Result {
 	r, rt := p.r, *d.Route
-	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+	if ce := r.Header["Content-Encoding"]; len(ce) > 0 && ce[0] != "" && !strings.EqualFold(ce[0], "identity") {
 		return badRequest(d, http.StatusUnsupportedMediaType, jsonError("InvalidArgumentError", "A compressed request body cannot be filtered for row-level security; send it uncompressed"), rowsCompressedBody)
 	}
-	lockKey := strings.ToLower(rt.Collection)
 	var check rows.IDCheck
 	switch op {
 	case rows.Add:
-		defer rowLocks.RLock(lockKey)()
+		defer rowLocks.RLock(strings.ToLower(rt.Collection))()
 	case rows.Upsert, rows.Update, rows.Commit:
-		defer rowLocks.Lock(lockKey)()
-		check = p.ownershipCheck(rt, f)
+		defer rowLocks.Lock(strings.ToLower(rt.Collection))()
+		cp := *p // the check keeps a copy: p itself does not escape
+		check = cp.ownershipCheck(rt, f)
 	}
 	src := r.Body
 	if src == nil {
 		src = http.NoBody
 	}
+	bp := bodyBufs.Get().(*[]byte)
+	n, err := io.ReadFull(src, *bp)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF: // all of it, under 64 KiB
+		return p.serveBuffered(w, d, (*bp)[:n], bp, op, f, check)
+	case nil: // 64 KiB read and maybe more: the rest streams
+		return p.serveStreamed(w, d, io.MultiReader(bytes.NewReader((*bp)[:n]), src), bp, op, f, check)
+	}
+	bodyBufs.Put(bp)
+	return rewriteFailed(d, err)
+}
+
+// serveStreamed forwards the body rewritten as it streams from src, from
+// a goroutine writing into a pipe the upstream reads; bp (the buffer src
+// starts with) goes back to its pool when the rewrite is done with it.
+func (p *proxy) serveStreamed(w http.ResponseWriter, d *authz.Decision, src io.Reader, bp *[]byte, op rows.Op, f *rows.Filter, check rows.IDCheck) Result {
+	r := p.r
 	pr, pw := io.Pipe()
 	state := &rewriteState{}
 	res := make(chan error, 1)
@@ -122,6 +142,7 @@ func (p *proxy) serveRewritten(w http.ResponseWriter, d *authz.Decision, op rows
 		bw := rowsWriters.Get().(*bufio.Writer)
 		bw.Reset(pw)
 		err := rows.Rewrite(bw, src, op, f, check)
+		bodyBufs.Put(bp)
 		if err == nil {
 			err = bw.Flush()
 		}

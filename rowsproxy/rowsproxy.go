@@ -61,7 +61,7 @@ const (
 // as far as the route tells (the records a body names are checked as it
 // streams): "" when it may.
 func Verdict(id *providers.Identity, rt *authz.Route) string {
-	if _, err := rows.New(id.Rows); err != nil {
+	if _, err := rows.For(id.Rows); err != nil {
 		return rowsRefusal // a loader let a bad map through: refuse, never widen
 	}
 	if _, ok := rowsOps[rt.Name]; ok || rt.Name == "v2 collection_count" {
@@ -106,11 +106,11 @@ type Result struct {
 // next what it needs to know (owners learns from the answers).
 func Serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, d *authz.Decision, owners *authz.Owners) Result {
 	id, rt := d.Identity, *d.Route
-	f, err := rows.New(id.Rows)
+	f, err := rows.For(id.Rows)
 	if err != nil { // a loader let a bad map through: refuse, never widen
 		return refuse(d, rowsRefusal)
 	}
-	p := &proxy{r: r, next: next, owners: owners}
+	p := &proxy{r: r, next: next, owners: owners} // stays on the stack (see serveRewritten)
 	if op, ok := rowsOps[rt.Name]; ok {
 		return p.serveRewritten(w, d, op, f)
 	}
