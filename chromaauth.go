@@ -97,7 +97,7 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.ApplyDefaults()
 	if h.Audit != nil {
-		h.auditLog = h.logger.Named(audit.Logger)
+		h.auditLog = audit.NewLogger(ctx)
 	}
 	h.policy = new(atomic.Pointer[config.Policy])
 	pol, warnings, err := h.prepare(os.LookupEnv)

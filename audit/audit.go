@@ -213,3 +213,21 @@ func addNonEmpty(enc zapcore.ObjectEncoder, key, val string) {
 		enc.AddString(key, val)
 	}
 }
+
+// NewLogger is the audit's logger, `http.handlers.chroma_auth.audit`,
+// made by Caddy for that name as for a module of its own (ctx.Logger's
+// module argument): a log that excludes the audit (the default log, in the
+// README's setup) is then left out of it at once, instead of filtering
+// out every line it is offered, and a log that takes nothing else (the
+// audit's own) is its only core, with no tee. A log with an include or
+// exclude list still filters each line by its logger's name, as before:
+// which logs get a line does not change (TestNewLoggerRoutes).
+func NewLogger(ctx caddy.Context) *zap.Logger { return ctx.Logger(loggerModule{}) }
+
+// loggerModule names the audit's logger for Caddy's logging (never
+// registered: nothing loads it).
+type loggerModule struct{}
+
+func (loggerModule) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.chroma_auth." + Logger, New: func() caddy.Module { return loggerModule{} }}
+}
