@@ -32,16 +32,20 @@ const clientIPVar = "chroma_auth.client_ip"
 // variable. That is what trustedBy does, once per address walked over.
 func clientIP(r *http.Request) string {
 	ctx := r.Context()
-	if ip, ok := caddyhttp.GetVar(ctx, clientIPVar).(string); ok {
+	vars, _ := ctx.Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if ip, ok := vars[clientIPVar].(string); ok {
 		return ip
 	}
-	ip, _ := caddyhttp.GetVar(ctx, caddyhttp.ClientIPVarKey).(string)
-	srv, _ := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
-	viaProxy, _ := caddyhttp.GetVar(ctx, caddyhttp.TrustedProxyVarKey).(bool)
-	switch {
-	case ip == "":
+	ip, _ := vars[caddyhttp.ClientIPVarKey].(string)
+	viaProxy, _ := vars[caddyhttp.TrustedProxyVarKey].(bool)
+	if ip == "" {
 		return remoteHost(r)
-	case srv == nil || !viaProxy || srv.TrustedProxiesStrict > 0:
+	}
+	if !viaProxy {
+		return ip
+	}
+	srv, _ := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	if srv == nil || srv.TrustedProxiesStrict > 0 {
 		return ip
 	}
 	headers := make([][]string, 0, len(srv.ClientIPHeaders))
