@@ -26,7 +26,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 	# the allocation bounds of the hot paths, which -race skips (it changes
 	# allocations): TestHotPathAllocs and the packages' own
-	$(GO) test -count=1 -run 'Alloc' . ./authz ./keyed ./providers
+	$(GO) test -count=1 -run 'Alloc' . ./audit ./authz ./keyed ./providers ./rows
 
 # Each fuzz target runs briefly: the seed corpus and a few thousand
 # mutations of header, path and file parsing on every CI run. A count, not
