@@ -126,7 +126,7 @@ func members(s *scanner, fn func(key string) error, atEnd func(empty bool) error
 	}
 	empty := true
 	for c != '}' {
-		k, err := s.key()
+		k, err := s.key(c)
 		if err != nil {
 			return err
 		}

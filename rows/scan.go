@@ -46,10 +46,11 @@ type scanner struct {
 	eof     bool
 	err     error
 	depth   int
-	// the next ']' and '"' at or after pos in buf[:n] (n: none), as
-	// flatEnd last found them; stale once pos has passed them.
-	nextClose, nextQuote int
-	noSkip               bool // flatEnd off: the tests' strict oracle
+	plain   bool // the string str last read is printable ASCII, no escape
+	// the next '"' or ']' at or after pos in buf[:n] (n: none), as
+	// flatEnd last found it; stale once pos has passed it.
+	stopAt int
+	noSkip bool // flatEnd off: the tests' strict oracle
 }
 
 // bufPool keeps the scanners' 64 KiB read buffers: a rewrite per request
@@ -58,12 +59,12 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }
 
 func newScanner(r io.Reader, w io.Writer) *scanner {
 	bp := bufPool.Get().(*[]byte)
-	return &scanner{r: r, w: w, buf: *bp, pooled: bp, out: true, nextClose: -1, nextQuote: -1}
+	return &scanner{r: r, w: w, buf: *bp, pooled: bp, out: true, stopAt: -1}
 }
 
 // newBytesScanner scans body in place: one window, no reads, no copy.
 func newBytesScanner(body []byte, w io.Writer) *scanner {
-	return &scanner{w: w, buf: body, n: len(body), eof: true, out: true, nextClose: -1, nextQuote: -1}
+	return &scanner{w: w, buf: body, n: len(body), eof: true, out: true, stopAt: -1}
 }
 
 // release hands the read buffer back; the scanner is done. Nothing keeps
@@ -143,7 +144,7 @@ func (s *scanner) more() bool {
 	s.hand()
 	s.spill()
 	s.pos, s.n, s.start, s.capFrom = 0, 0, 0, 0
-	s.nextClose, s.nextQuote = -1, -1
+	s.stopAt = -1
 	for s.n == 0 {
 		n, err := s.r.Read(s.buf)
 		s.n = n
@@ -257,10 +258,7 @@ func (s *scanner) inside(open byte) error {
 			}
 			return bad("want ',' or ']', got %q", c)
 		}
-		if open == '{' {
-			if c, err = s.ws(); err != nil {
-				return err
-			}
+		if open == '{' { // c is the byte after white space
 			if c != '"' {
 				return bad("object keys must be strings")
 			}
@@ -294,6 +292,7 @@ func (s *scanner) inside(open byte) error {
 // str consumes a string (the opening quote is next).
 func (s *scanner) str() error {
 	s.pos++
+	s.plain = true
 outer:
 	for s.more() {
 		b := s.buf[s.pos:s.n]
@@ -306,14 +305,17 @@ outer:
 				s.pos += i + 1
 				return nil
 			case c == '\\':
+				s.plain = false
 				s.pos += i + 1
 				if !s.more() {
 					return s.fail("unterminated string")
 				}
 				s.pos++ // the escaped byte; \uXXXX's digits are plain bytes
 				continue outer
+			case c < ' ':
+				return bad("control character in a string")
 			}
-			return bad("control character in a string")
+			s.plain = false // over 0x7e
 		}
 		s.pos = s.n
 	}
@@ -340,9 +342,12 @@ func (s *scanner) scalar() error {
 }
 
 // strStop: the bytes a string's scan stops at (its end, an escape, a
-// control character).
+// control character, a byte that makes it not plain ASCII).
 var strStop = func() (t [256]bool) {
 	for c := 0; c < ' '; c++ {
+		t[c] = true
+	}
+	for c := 0x7f; c < 256; c++ {
 		t[c] = true
 	}
 	t['"'], t['\\'] = true, true
@@ -372,12 +377,9 @@ func (s *scanner) end() error {
 	return s.err
 }
 
-// key consumes an object key (after white space) and returns it decoded.
-func (s *scanner) key() (string, error) {
-	c, err := s.ws()
-	if err != nil {
-		return "", err
-	}
+// key consumes an object key, c (the byte after white space) its first
+// byte, and returns it decoded.
+func (s *scanner) key(c byte) (string, error) {
 	if c != '"' {
 		return "", bad("object keys must be strings")
 	}
@@ -385,5 +387,9 @@ func (s *scanner) key() (string, error) {
 	if err := s.str(); err != nil {
 		return "", err
 	}
-	return decodeString(s.endCapture())
+	raw := s.endCapture()
+	if s.plain {
+		return known(raw[1 : len(raw)-1]), nil
+	}
+	return decodeString(raw)
 }
