@@ -163,6 +163,23 @@ func members(s *scanner, fn func(key string) error, atEnd func(empty bool) error
 	return nil
 }
 
+// key consumes an object key, c (the byte after white space) its first
+// byte, and returns it decoded.
+func (s *scanner) key(c byte) (string, error) {
+	if c != '"' {
+		return "", bad("object keys must be strings")
+	}
+	s.startCapture()
+	if err := s.str(); err != nil {
+		return "", err
+	}
+	raw := s.endCapture()
+	if s.plain {
+		return known(raw[1 : len(raw)-1]), nil
+	}
+	return decodeString(raw)
+}
+
 // elements walks an array (its '[' next), fn consuming each element.
 func elements(s *scanner, fn func() error) error {
 	if err := s.expect('['); err != nil {

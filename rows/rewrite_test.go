@@ -52,6 +52,12 @@ func TestRewrite(t *testing.T) {
 		{"commit", f, Commit, `{"operations":[{"payload":{"ids":["x"]},"operation":"add"},{"operation":"delete","payload":{"where":{"a":1}}}]}`, `{"operations":[{"payload":{"ids":["x"],"metadatas":[{"owner":"alice"}]},"operation":"add"},{"operation":"delete","payload":{"where":{"$and":[{"a":1},{"owner":{"$eq":"alice"}}]}}}]}`, nil},
 		{"commit update of owner", f, Commit, `{"operations":[{"operation":"update","payload":{"ids":["x"],"metadatas":[{"owner":"bob"}]}}]}`, "", ErrForbidden},
 		{"commit unknown op", f, Commit, `{"operations":[{"operation":"drop","payload":{}}]}`, "", ErrBadBody},
+		// Within a flat array the gateway only finds the end (flatEnd):
+		// what is not a number there is Chroma's to refuse, which it does
+		// for the whole body, so nothing in it is read. A trailing comma is
+		// still the gateway's.
+		{"a malformed number list goes on", f, Where, `{"e":[1,,2e+-]}`, `{"e":[1,,2e+-],"where":{"owner":{"$eq":"alice"}}}`, nil},
+		{"a trailing comma is refused", f, Where, `{"e":[1,2,]}`, "", ErrBadBody},
 		{"not an object", f, Where, `[1]`, "", ErrBadBody},
 		{"trailing data", f, Where, `{} {}`, "", ErrBadBody},
 		{"unterminated", f, Where, `{"where":{"a":"b`, "", ErrBadBody},
@@ -73,7 +79,7 @@ func TestRewrite(t *testing.T) {
 			if string(out) != c.want {
 				t.Fatalf("got  %s\nwant %s", out, c.want)
 			}
-			if !json.Valid(out) {
+			if json.Valid([]byte(c.in)) && !json.Valid(out) {
 				t.Fatalf("invalid JSON %s", out)
 			}
 		})

@@ -199,6 +199,12 @@ func (s *scanner) value() error {
 	if err != nil {
 		return err
 	}
+	return s.valueAt(c)
+}
+
+// valueAt consumes one JSON value, c (the byte after white space) its
+// first byte.
+func (s *scanner) valueAt(c byte) error {
 	switch {
 	case c == '"':
 		return s.str()
@@ -268,8 +274,11 @@ func (s *scanner) inside(open byte) error {
 			if err := s.expect(':'); err != nil {
 				return err
 			}
+			if c, err = s.ws(); err != nil {
+				return err
+			}
 		}
-		if err := s.value(); err != nil {
+		if err := s.valueAt(c); err != nil {
 			return err
 		}
 		if c, err = s.ws(); err != nil {
@@ -375,21 +384,4 @@ func (s *scanner) end() error {
 	}
 	s.hand()
 	return s.err
-}
-
-// key consumes an object key, c (the byte after white space) its first
-// byte, and returns it decoded.
-func (s *scanner) key(c byte) (string, error) {
-	if c != '"' {
-		return "", bad("object keys must be strings")
-	}
-	s.startCapture()
-	if err := s.str(); err != nil {
-		return "", err
-	}
-	raw := s.endCapture()
-	if s.plain {
-		return known(raw[1 : len(raw)-1]), nil
-	}
-	return decodeString(raw)
 }
