@@ -34,7 +34,7 @@ const (
 type Filter struct {
 	keys, vals []string // sorted by key
 	clause     []byte   // the where clause, as JSON
-	elems      []byte   // the clause's conditions, comma-separated, to AND with another
+	andTail    []byte   // `,<the clause's conditions>]}`: what follows another clause ANDed with it
 	stamp      []byte   // `"k1":"v1","k2":"v2"`, the members a write stamps
 }
 
@@ -127,7 +127,7 @@ func New(m map[string]string) (*Filter, error) {
 		clause = append(append(append(clause, kj...), `:{"$eq":`...), vj...)
 		clause = append(clause, `}}`...)
 	}
-	f.stamp, f.elems = stamp, clause
+	f.stamp, f.andTail = stamp, append(append([]byte{','}, clause...), "]}"...)
 	if len(f.keys) == 1 {
 		f.clause = clause
 	} else {

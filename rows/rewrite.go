@@ -281,13 +281,11 @@ func (f *Filter) andTo(s *scanner, v []byte) {
 	}
 	s.write(andOpen)
 	s.write(v)
-	s.write(comma)
-	s.write(f.elems)
-	s.write(andClose)
+	s.write(f.andTail)
 }
 
-// The constant pieces andTo writes (never written to).
-var andOpen, comma, andClose = []byte(`{"$and":[`), []byte(","), []byte("]}")
+// andOpen opens the ANDed clause andTo writes (never written to).
+var andOpen = []byte(`{"$and":[`)
 
 func isEmptyObject(t []byte) bool {
 	return len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}' && len(bytes.TrimSpace(t[1:len(t)-1])) == 0
