@@ -7,31 +7,72 @@ import (
 	"testing"
 )
 
-// auditFields are the field names the audit package (audit/) writes:
-// zap.String("name", …), zap.Int("name", …), zap.Array("name", …), appendNonEmpty(fields,
-// "name", …).
+// auditFields are the top-level field names the audit package (audit/)
+// writes: an object encoder's enc.AddString("name", …) (AddInt64,
+// AddArray, AddBool), addNonEmpty(enc, "name", …), or zap.String("name",
+// …) (Int, Array). The members of a collection in the collections array
+// (touchedEntry's MarshalLogObject) are not fields of the line.
 func auditFields(t *testing.T) map[string]bool {
 	src := parseDir(t, "audit")
 	out := map[string]bool{}
-	src.calls(func(file string, c *ast.CallExpr) {
-		var arg ast.Expr
-		switch name := callName(c); {
-		case name == "appendNonEmpty" && len(c.Args) == 3:
-			arg = c.Args[1]
-		case (name == "String" || name == "Int" || name == "Array") && len(c.Args) == 2:
-			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
-				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "zap" {
-					arg = c.Args[0]
+	for _, f := range src.files {
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil || receiverIs(fn, "touchedEntry") {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					if v, ok := auditFieldOf(c); ok {
+						out[v] = true
+					}
 				}
-			}
+				return true
+			})
 		}
-		if arg != nil {
-			if v, ok := literal(arg); ok {
-				out[v] = true
-			}
-		}
-	})
+	}
 	return out
+}
+
+// auditFieldOf is the field name a call adds to an audit line, if it adds one.
+func auditFieldOf(c *ast.CallExpr) (string, bool) {
+	var arg ast.Expr
+	switch name := callName(c); {
+	case name == "addNonEmpty" && len(c.Args) == 3:
+		arg = c.Args[1]
+	case len(c.Args) == 2:
+		sel, ok := c.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return "", false
+		}
+		x, ok := sel.X.(*ast.Ident)
+		if !ok {
+			return "", false
+		}
+		switch {
+		case x.Name == "enc" && strings.HasPrefix(name, "Add"):
+			arg = c.Args[0]
+		case x.Name == "zap" && (name == "String" || name == "Int" || name == "Array"):
+			arg = c.Args[0]
+		}
+	}
+	if arg == nil {
+		return "", false
+	}
+	return literal(arg)
+}
+
+// receiverIs reports whether fn is a method of the type named typ.
+func receiverIs(fn *ast.FuncDecl, typ string) bool {
+	if fn.Recv == nil || len(fn.Recv.List) != 1 {
+		return false
+	}
+	t := fn.Recv.List[0].Type
+	if star, ok := t.(*ast.StarExpr); ok {
+		t = star.X
+	}
+	id, ok := t.(*ast.Ident)
+	return ok && id.Name == typ
 }
 
 // TestReadmeListsEveryAuditField: the Audit log section's field table
