@@ -12,7 +12,7 @@ import (
 // inline field), and Caddy's five for {http.request.uuid} (its holder,
 // the UUID, its text, the text as a value, the access log fields' cleared
 // handler map). The decision and the route (remembered:
-// audit.ClassifyPath) allocate nothing. Before issue 26's work: 14.
+// authz.ClassifyPath) allocate nothing. Before issue 26's work: 14.
 const auditAllocs = 9
 
 // TestAuditAllocs: the audited request allocates auditAllocs times (run

@@ -97,7 +97,7 @@ func (h *ChromaAuth) recordWithID(r *http.Request, d *authz.Decision, requestID 
 	if rt == nil {
 		// From the path alone: an unauthenticated body is not read, and
 		// one the decision did not need is Chroma's.
-		p = audit.ClassifyPath(r.Method, r.URL)
+		p = authz.ClassifyPath(r.Method, r.URL)
 		rt = &p
 	}
 	reason := o.reason

@@ -20,7 +20,7 @@ func TestWriteHandsOneField(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	w := Writer{Log: zap.New(core)}
 	r := httptest.NewRequest("GET", "/api/v2/tenants/t/databases/d/collections/docs/count", nil)
-	rt := ClassifyPath(r.Method, r.URL)
+	rt := authz.ClassifyPath(r.Method, r.URL)
 	d := authz.Decision{Verdict: authz.VerdictRefused, Status: 403, Identity: &providers.Identity{User: "alice", Provider: "key", KeyID: "k1"}}
 	d.Rule.Role = "reader"
 	w.Write(r, &d, &rt, Line{Decision: DecisionForbidden, Status: 403, Reason: "no", ClientIP: "192.0.2.7", RequestID: "id-1"})

@@ -86,11 +86,11 @@ type Route struct {
 // gateway cannot tell what it asks for, so it must refuse it.
 var ErrBadBody = errors.New("request body the gateway cannot authorize")
 
-// ClassifyPath finds the route of a request by its method and URL alone: it
+// classifyPath finds the route of a request by its method and URL alone: it
 // never reads the body. Routes whose action or scope depends on the body
 // have NeedsBody set, and their Action is the one of the path (for a
 // create, db:create_collection); ApplyBody completes them.
-func ClassifyPath(method string, u *url.URL) Route {
+func classifyPath(method string, u *url.URL) Route {
 	if u == nil {
 		return Route{}
 	}
@@ -132,6 +132,9 @@ func ClassifyPath(method string, u *url.URL) Route {
 		return Route{}
 	}
 	rt := Route{Name: h.name, Action: h.action, Known: true, Public: h.public, Identity: h.identity, IDOnly: h.idOnly}
+	if table == v2Index {
+		u = nil // a v2 route never reads its query: ClassifyPath remembers it by its path
+	}
 	h.fill(&rt, params, u)
 	if rt.Known && h.body != nil {
 		rt.NeedsBody, rt.body = true, h.body

@@ -1,15 +1,13 @@
-package audit
+package authz
 
 import (
 	"fmt"
 	"net/url"
 	"testing"
-
-	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 )
 
 // TestClassifyPathRemembered: the remembered route of a path is the one
-// authz.ClassifyPath gives, whatever the query (v2 routes never read it)
+// classifyPath gives, whatever the query (v2 routes never read it)
 // and the method, asked once or again; v1 paths, whose tenant and database
 // may come from the query, are classified each time.
 func TestClassifyPathRemembered(t *testing.T) {
@@ -31,7 +29,7 @@ func TestClassifyPathRemembered(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					got, want := ClassifyPath(method, u), authz.ClassifyPath(method, u)
+					got, want := ClassifyPath(method, u), classifyPath(method, u)
 					if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 						t.Fatalf("%s %s%s: remembered %+v, want %+v", method, p, q, got, want)
 					}
@@ -43,13 +41,13 @@ func TestClassifyPathRemembered(t *testing.T) {
 		t.Fatalf("nil URL: %+v", got)
 	}
 	escaped, _ := url.Parse(db + "/collections/a%2Fb")
-	if got, want := ClassifyPath("GET", escaped), authz.ClassifyPath("GET", escaped); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+	if got, want := ClassifyPath("GET", escaped), classifyPath("GET", escaped); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("escaped path: %+v, want %+v", got, want)
 	}
 }
 
 // TestClassifyPathRememberedAllocatesNothing: a path asked again is
-// remembered: no allocation (authz.ClassifyPath makes three for it) and
+// remembered: no allocation (classifyPath makes three for it) and
 // the same route.
 func TestClassifyPathRememberedAllocatesNothing(t *testing.T) {
 	u, _ := url.Parse("/api/v2/tenants/default_tenant/databases/default_database/collections_count?i=1")
@@ -57,7 +55,7 @@ func TestClassifyPathRememberedAllocatesNothing(t *testing.T) {
 	if first.Action != "db:count_collections" || first.Tenant != "default_tenant" {
 		t.Fatalf("route %+v", first)
 	}
-	var rt authz.Route
+	var rt Route
 	n := testing.AllocsPerRun(100, func() { rt = ClassifyPath("GET", u) })
 	if n != 0 {
 		t.Fatalf("%v allocations for a remembered path, want 0", n)
