@@ -64,3 +64,31 @@ func TestClassifyPathRememberedAllocatesNothing(t *testing.T) {
 		t.Fatalf("remembered %+v, want %+v", rt, first)
 	}
 }
+
+// TestClassifyPathRememberedSharedSlots: many more paths than slots, so
+// that every slot is taken in turn by paths of other collections, tenants
+// and actions; each answer, asked in any order, is classifyPath's for that
+// very path and method (a memo trusting the slot alone would hand one
+// path another's route).
+func TestClassifyPathRememberedSharedSlots(t *testing.T) {
+	var us []*url.URL
+	for i := range 8 * routeSlots {
+		p := fmt.Sprintf("/api/v2/tenants/t%d/databases/d%d/collections/c%d/%s", i%7, i%5, i, [...]string{"query", "get", "add", "count"}[i%4])
+		u, err := url.Parse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		us = append(us, u)
+	}
+	for round := range 3 {
+		for _, m := range []string{"GET", "POST"} { // one method a pass: slots meet other paths, not only the other method
+			for i := range us {
+				u := us[(i*37+round*11)%len(us)]
+				got, want := ClassifyPath(m, u), classifyPath(m, u)
+				if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+					t.Fatalf("%s %s: remembered %+v, want %+v", m, u.Path, got, want)
+				}
+			}
+		}
+	}
+}
