@@ -243,3 +243,36 @@ func TestListingVisibleMemoBounded(t *testing.T) {
 		t.Fatalf("kept past the bound: %v %d", kept, lst.l.seenLen)
 	}
 }
+
+// A failed fetch forgets only its own listing: one fetched after a Drop
+// while it was on its way stays kept, and serves the next caller.
+func TestListingCacheFailedFetchKeepsItsSuccessor(t *testing.T) {
+	c := NewListingCache(time.Minute)
+	release := make(chan struct{})
+	var fetches atomic.Int32
+	slowFail := func(context.Context) ([]Collection, error) {
+		fetches.Add(1)
+		<-release
+		return nil, errors.New("upstream down")
+	}
+	ok := func(context.Context) ([]Collection, error) { fetches.Add(1); return fakeList("a"), nil }
+	failed := make(chan error, 1)
+	go func() { _, err := c.Get(context.Background(), "t", "d", slowFail); failed <- err }()
+	for fetches.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c.Drop("t", "d") // a write through the gateway while the first listing is on its way
+	if got, err := c.Get(context.Background(), "t", "d", ok); err != nil || len(got) != 1 {
+		t.Fatalf("the listing after the drop: %v %v", got, err)
+	}
+	close(release)
+	if err := <-failed; err == nil {
+		t.Fatal("the slow listing's caller got no error")
+	}
+	if got, err := c.Get(context.Background(), "t", "d", ok); err != nil || len(got) != 1 {
+		t.Fatalf("next caller: %v %v", got, err)
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Fatalf("%d fetches: the failed one dropped its successor", n)
+	}
+}
