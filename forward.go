@@ -39,16 +39,16 @@ const maxLearnBody = 1 << 20
 // learningWriter passes a response through to the client unchanged and
 // keeps a copy of a successful JSON body, up to maxLearnBody.
 type learningWriter struct {
-	statusWriter
+	lookup.StatusWriter
 	body bytes.Buffer
 	over bool
 }
 
 func (l *learningWriter) Write(p []byte) (int, error) {
-	if l.status == 0 {
-		l.status = http.StatusOK
+	if l.Status == 0 {
+		l.Status = http.StatusOK
 	}
-	if !l.over && l.status < 300 {
+	if !l.over && l.Status < 300 {
 		if l.body.Len()+len(p) > maxLearnBody {
 			l.over = true
 			l.body.Reset()
@@ -56,7 +56,7 @@ func (l *learningWriter) Write(p []byte) (int, error) {
 			l.body.Write(p)
 		}
 	}
-	return l.statusWriter.Write(p)
+	return l.StatusWriter.Write(p)
 }
 
 // serveLearning forwards r and learns collection owners from the answer.
@@ -65,9 +65,9 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 	// can be read (the client may still get them compressed by Caddy's own
 	// encode handler, which runs outside this one).
 	r.Header.Del("Accept-Encoding")
-	lw := &learningWriter{statusWriter: statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}}
+	lw := &learningWriter{StatusWriter: lookup.StatusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}}
 	err := next.ServeHTTP(lw, r)
-	if succeeded(lw.status) && !lw.over && lw.body.Len() > 0 {
+	if succeeded(lw.Status) && !lw.over && lw.body.Len() > 0 {
 		h.owners.LearnJSON(lw.body.Bytes())
 	}
 	return err
@@ -78,9 +78,9 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 // grants judge it by its new name from the next request on. (Renames made
 // past this gateway are seen within collection_name_ttl.)
 func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, collectionID, newName string) error {
-	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	sw := &lookup.StatusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	err := next.ServeHTTP(sw, r)
-	if succeeded(sw.status) {
+	if succeeded(sw.Status) {
 		h.owners.Rename(collectionID, newName)
 	}
 	return err

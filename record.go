@@ -13,6 +13,7 @@ import (
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/jwtauth"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/metrics"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
 )
@@ -167,13 +168,13 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 	requestID := audit.RequestID(r) // made now, before anything can dial upstream (see audit.RequestID)
 	// the status writer and its wrapper in one allocation
 	a := &struct {
-		sw statusWriter
+		sw lookup.StatusWriter
 		ww caddyhttp.ResponseWriterWrapper
 	}{ww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 	a.sw.ResponseWriterWrapper = &a.ww
 	sw := &a.sw
 	err := serve(sw)
-	d.Status = sw.status
+	d.Status = sw.Status
 	if d.Status == 0 {
 		d.Status = http.StatusOK
 		var he caddyhttp.HandlerError
@@ -183,26 +184,6 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 	}
 	h.recordWithID(r, d, requestID)
 	return err
-}
-
-// statusWriter remembers the status the upstream answered.
-type statusWriter struct {
-	*caddyhttp.ResponseWriterWrapper
-	status int
-}
-
-func (s *statusWriter) WriteHeader(status int) {
-	if s.status == 0 && status >= 200 {
-		s.status = status
-	}
-	s.ResponseWriterWrapper.WriteHeader(status)
-}
-
-func (s *statusWriter) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriterWrapper.Write(p)
 }
 
 // quotaOutcome is the outcome of a quota's refusal (ok false for any

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
@@ -44,53 +45,33 @@ func (s *rewriteState) failed() bool {
 	return s.err != nil
 }
 
-// statusWriter remembers the status the upstream answered.
-type statusWriter struct {
-	*caddyhttp.ResponseWriterWrapper
-	status int
-}
-
-func (s *statusWriter) WriteHeader(status int) {
-	if s.status == 0 && status >= 200 {
-		s.status = status
-	}
-	s.ResponseWriterWrapper.WriteHeader(status)
-}
-
-func (s *statusWriter) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriterWrapper.Write(p)
-}
-
 // guardWriter passes the upstream's answer on unless the rewrite failed
 // before it came: then the upstream saw a body cut short (no write was
 // made) and the gateway answers in its place.
 type guardWriter struct {
-	statusWriter
+	lookup.StatusWriter
 	state     *rewriteState
 	swallowed bool
 }
 
 func (g *guardWriter) WriteHeader(status int) {
-	if g.status == 0 && status >= 200 && g.state.failed() {
+	if g.Status == 0 && status >= 200 && g.state.failed() {
 		g.swallowed = true
 	}
 	if g.swallowed {
 		return
 	}
-	g.statusWriter.WriteHeader(status)
+	g.StatusWriter.WriteHeader(status)
 }
 
 func (g *guardWriter) Write(p []byte) (int, error) {
-	if g.status == 0 && !g.swallowed {
+	if g.Status == 0 && !g.swallowed {
 		g.WriteHeader(http.StatusOK)
 	}
 	if g.swallowed {
 		return len(p), nil
 	}
-	return g.statusWriter.Write(p)
+	return g.StatusWriter.Write(p)
 }
 
 // serveRewritten forwards a record request with its body rewritten for
@@ -158,7 +139,7 @@ func (p *proxy) serveStreamed(w http.ResponseWriter, d *authz.Decision, src io.R
 	}()
 	r.Body, r.GetBody, r.ContentLength = pr, nil, -1
 	r.Header.Del("Content-Length")
-	gw := &guardWriter{statusWriter: statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, state: state}
+	gw := &guardWriter{StatusWriter: lookup.StatusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, state: state}
 	err := p.next.ServeHTTP(gw, r)
 	pr.CloseWithError(errUpstreamDone)
 	var rerr error
@@ -167,8 +148,8 @@ func (p *proxy) serveStreamed(w http.ResponseWriter, d *authz.Decision, src io.R
 	case <-r.Context().Done():
 		rerr = r.Context().Err()
 	}
-	if rerr == nil || (gw.status != 0 && !gw.swallowed) {
-		d.Status = gw.status
+	if rerr == nil || (gw.Status != 0 && !gw.swallowed) {
+		d.Status = gw.Status
 		if d.Status == 0 && err == nil {
 			d.Status = http.StatusOK
 		}

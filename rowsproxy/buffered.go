@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
 )
 
@@ -29,7 +30,7 @@ func (p *proxy) serveBuffered(w http.ResponseWriter, d *authz.Decision, body []b
 	// one allocation for what the request needs past the rewrite
 	x := &struct {
 		pb pooledBody
-		sw statusWriter
+		sw lookup.StatusWriter
 		rw caddyhttp.ResponseWriterWrapper
 	}{}
 	parts, err := rows.RewriteSpans(x.pb.arr[:0], body, op, f, check)
@@ -53,7 +54,7 @@ func (p *proxy) serveBuffered(w http.ResponseWriter, d *authz.Decision, body []b
 	x.rw.ResponseWriter = w
 	x.sw.ResponseWriterWrapper = &x.rw
 	err = p.next.ServeHTTP(&x.sw, r)
-	d.Status = x.sw.status
+	d.Status = x.sw.Status
 	if d.Status == 0 && err == nil {
 		d.Status = http.StatusOK
 	}

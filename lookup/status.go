@@ -1,0 +1,30 @@
+package lookup
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// StatusWriter passes the rest of the chain's answer on to the client and
+// remembers its status: the first final one written, 200 when the body
+// comes without one. The handler records a forwarded request with it, and
+// the rows proxy judges what the upstream did.
+type StatusWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	Status int
+}
+
+func (s *StatusWriter) WriteHeader(status int) {
+	if s.Status == 0 && status >= 200 {
+		s.Status = status
+	}
+	s.ResponseWriterWrapper.WriteHeader(status)
+}
+
+func (s *StatusWriter) Write(p []byte) (int, error) {
+	if s.Status == 0 {
+		s.Status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(p)
+}
