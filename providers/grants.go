@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // Level is what a grant lets its holder do with a collection. Each level
@@ -200,9 +201,10 @@ func (g *Grants) String() string {
 // O(len(pattern)·len(name)) at worst: it backtracks only to the last star.
 func globMatch(pattern, name string) bool {
 	if isASCII(pattern) && isASCII(name) {
-		return globMatchASCII(pattern, name)
+		// the strings' bytes, read in place: no copy on the grant check
+		return globMatchSeq(unsafe.Slice(unsafe.StringData(pattern), len(pattern)), unsafe.Slice(unsafe.StringData(name), len(name)))
 	}
-	return globMatchRunes([]rune(pattern), []rune(name))
+	return globMatchSeq([]rune(pattern), []rune(name))
 }
 
 func isASCII(s string) bool {
@@ -214,35 +216,9 @@ func isASCII(s string) bool {
 	return true
 }
 
-// globMatchRunes is globMatch over runes.
-func globMatchRunes(p, n []rune) bool {
-	pi, ni := 0, 0
-	star, mark := -1, 0
-	for ni < len(n) {
-		switch {
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ni
-			pi++
-		case pi < len(p) && (p[pi] == '?' || p[pi] == n[ni]):
-			pi++
-			ni++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ni = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-// globMatchASCII is globMatchRunes over ASCII strings, where a byte is a
-// rune: the same steps, without converting either.
-func globMatchASCII(p, n string) bool {
+// globMatchSeq is globMatch over runes, or over the bytes of ASCII
+// strings (where a byte is a rune): one algorithm, instantiated for each.
+func globMatchSeq[E byte | rune](p, n []E) bool {
 	pi, ni := 0, 0
 	star, mark := -1, 0
 	for ni < len(n) {
