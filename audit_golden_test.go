@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 )
 
@@ -34,9 +35,24 @@ func (fixedClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicke
 // json` writes them (zap's production JSON encoder), are those of
 // testdata/audit_lines.golden, made before the audit's cost was cut (issue
 // 26): a change in how the line is handed to zap changes nothing users
-// read. Each request's id is made by the test (Caddy's
+// read. The audit's own output (`audit { output … }`) writes the same
+// bytes, its line written by hand. Each request's id is made by the test (Caddy's
 // {http.request.uuid}) and stands as REQUEST_ID in the file.
 func TestAuditLinesGolden(t *testing.T) {
+	golden := filepath.Join("testdata", "audit_lines.golden")
+	if *updateGolden {
+		require.NoError(t, os.WriteFile(golden, []byte(auditGoldenLines(t, false)), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Equal(t, string(want), auditGoldenLines(t, false), "through Caddy's logging")
+	require.Equal(t, string(want), auditGoldenLines(t, true), "to the audit's own output (audit { output … })")
+}
+
+// auditGoldenLines are the lines of the golden cases, written through a
+// zap logger as Caddy's `format json` (own false) or to the audit's own
+// output (own true).
+func auditGoldenLines(t *testing.T, own bool) string {
 	var out bytes.Buffer
 	handler := func(extra func(*config.Handler)) *ChromaAuth {
 		h := hotUsersHandler(t, func(c *config.Handler) {
@@ -49,6 +65,10 @@ func TestAuditLinesGolden(t *testing.T) {
 		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 		h.Audit = &Audit{}
 		h.auditLog = zap.New(zapcore.NewCore(enc, zapcore.AddSync(&out), zap.InfoLevel), zap.WithClock(fixedClock{})).Named("http.handlers.chroma_auth.audit")
+		if own {
+			h.auditLog = zap.NewNop() // nothing goes there
+			h.auditOut = audit.NewOutput(&out, fixedClock{}.Now, nil)
+		}
 		return h
 	}
 	rbacFile := writeTestFile(t, t.TempDir(), "rbac.yaml", hotRBAC)
@@ -104,11 +124,5 @@ func TestAuditLinesGolden(t *testing.T) {
 		require.Equal(t, 1, strings.Count(line, id), "%s %s: the request's own id", c.method, c.target)
 		got.WriteString(strings.Replace(line, id, "REQUEST_ID", 1))
 	}
-	golden := filepath.Join("testdata", "audit_lines.golden")
-	if *updateGolden {
-		require.NoError(t, os.WriteFile(golden, []byte(got.String()), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	require.Equal(t, string(want), got.String())
+	return got.String()
 }

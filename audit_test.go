@@ -224,6 +224,8 @@ func TestAuditCaddyfile(t *testing.T) {
 	for in, want := range map[string]*Audit{
 		"chroma_auth {\n keys_file k.jsonl\n audit\n}":                {},
 		"chroma_auth {\n keys_file k.jsonl\n audit {\n public\n }\n}": {Public: true},
+		"chroma_auth {\n keys_file k.jsonl\n audit {\n output file /var/log/a.log\n }\n}": {
+			WriterRaw: json.RawMessage(`{"filename":"/var/log/a.log","output":"file"}`)},
 	} {
 		var m ChromaAuth
 		require.NoError(t, m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(in)), in)
@@ -236,6 +238,8 @@ func TestAuditCaddyfile(t *testing.T) {
 		"chroma_auth {\n keys_file\n}",
 		"chroma_auth {\n keys_file a\n keys_file b\n}",
 		"chroma_auth {\n audit\n audit\n}",
+		"chroma_auth {\n audit {\n output\n }\n}",
+		"chroma_auth {\n audit {\n output nosuch\n }\n}",
 	} {
 		var m ChromaAuth
 		assert.Error(t, m.UnmarshalCaddyfile(caddyfile.NewTestDispenser(in)), in)
@@ -290,6 +294,61 @@ http://127.0.0.1:%d {
 	}
 	_, secret, _ := providers.SplitKey(keys[0])
 	assert.NotContains(t, string(data), secret)
+}
+
+// TestAuditOutputInCaddy runs real configs whose audit writes to a file
+// of its own (`audit { output file … }`), with no `log` at all: the lines
+// are there, as Caddy's logger would write them; a reload to the same
+// output goes on writing to it; a config that cannot open its output does
+// not load, naming the option, and the one before goes on; and a config
+// without the audit closes the file.
+func TestAuditOutputInCaddy(t *testing.T) {
+	dir := t.TempDir()
+	keysFile, keys := writeKeys(t, dir, providers.KeyEntry{User: "alice"})
+	auditFile := filepath.Join(dir, "audit", "chroma.log")
+	port := freePort(t)
+	site := func(audit string) string {
+		return fmt.Sprintf("\tchroma_auth {\n\t\tkeys_file %s\n%s\t}\n\trespond \"ok\"", keysFile, audit)
+	}
+	withOutput := site("\t\taudit {\n\t\t\toutput file " + auditFile + " {\n\t\t\t\troll_keep 2\n\t\t\t}\n\t\t}\n")
+	g := serveConfig(t, port, caddyfileSite(port, withOutput))
+	bearer := map[string]string{"Authorization": "Bearer " + keys[0]}
+	lines := func() []string {
+		data, err := os.ReadFile(auditFile)
+		require.NoError(t, err)
+		_, secret, _ := providers.SplitKey(keys[0])
+		require.NotContains(t, string(data), secret)
+		return strings.Split(strings.TrimSpace(string(data)), "\n")
+	}
+	resp, _ := g.do(t, "GET", "/api/v2/tenants/t/databases/d/collections", bearer)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", nil)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	got := lines()
+	require.Len(t, got, 2, "%s", got)
+	for i, want := range []string{"allowed", "unauthorized"} {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(got[i]), &m))
+		assert.Equal(t, "http.handlers.chroma_auth.audit", m["logger"])
+		assert.Equal(t, "decision", m["msg"])
+		assert.Equal(t, want, m["decision"])
+	}
+
+	require.NoError(t, loadCaddyfile(caddyfileSite(port, withOutput)), "a reload to the same output")
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", bearer)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, lines(), 3, "the reloaded config writes to the same file")
+
+	err := loadCaddyfile(caddyfileSite(port, site("\t\taudit {\n\t\t\toutput file "+filepath.Join(keysFile, "under-a-file.log")+"\n\t\t}\n")))
+	require.ErrorContains(t, err, "chroma_auth: audit: output")
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", bearer)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, lines(), 4, "the config before goes on, writing its lines")
+
+	require.NoError(t, loadCaddyfile(caddyfileSite(port, site(""))), "a config without the audit")
+	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", bearer)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, lines(), 4, "no audit, no line")
 }
 
 // With the audit off, recording a decision costs nothing but the

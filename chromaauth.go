@@ -78,6 +78,7 @@ type ChromaAuth struct {
 	logger      *zap.Logger
 	jwt         *jwtauth.Verifier // nil unless JWT is set
 	auditLog    *zap.Logger       // nil when the audit is off
+	auditOut    *audit.Output     // the audit's own output; nil: auditLog
 	quota       *admission.Quotas
 	shared      *admission.Shared // nil without shared_state
 }
@@ -98,6 +99,10 @@ func (h *ChromaAuth) Provision(ctx caddy.Context) error {
 	h.ApplyDefaults()
 	if h.Audit != nil {
 		h.auditLog = audit.NewLogger(ctx)
+		var err error
+		if h.auditOut, err = audit.OpenOutput(ctx, h.Audit, h.logger); err != nil {
+			return err
+		}
 	}
 	h.policy = new(atomic.Pointer[config.Policy])
 	pol, warnings, err := h.prepare(os.LookupEnv)
@@ -211,7 +216,7 @@ func (h *ChromaAuth) Cleanup() error {
 	if h.auth != nil {
 		metrics.Track(h.auth, false)
 	}
-	return nil
+	return h.auditOut.Close() // Caddy logs its error
 }
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/caddy-chroma-auth/caddy-chroma-auth/audit"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/config"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/providers"
@@ -154,6 +155,18 @@ var hotPaths = []hotPath{
 		h.Audit = &Audit{}
 		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 		h.auditLog = zap.New(zapcore.NewCore(enc, zapcore.AddSync(f), zap.InfoLevel)).Named("http.handlers.chroma_auth.audit")
+		return h, hotServe(h, auditRequest("GET", hotCount, nil), "Bearer "+hotToken, okNext, nil)
+	}},
+	{"audit-to-its-own-output", 9, func(t testing.TB) (*ChromaAuth, func() int) {
+		h := hotUsersHandler(t, nil)
+		f, err := os.Create(filepath.Join(t.TempDir(), "audit.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		h.Audit = &Audit{}
+		h.auditLog = zap.NewNop()
+		h.auditOut = audit.NewOutput(f, time.Now, nil)
 		return h, hotServe(h, auditRequest("GET", hotCount, nil), "Bearer "+hotToken, okNext, nil)
 	}},
 	{"quotas", 2, func(t testing.TB) (*ChromaAuth, func() int) {

@@ -111,7 +111,7 @@ func (h *ChromaAuth) recordWithID(r *http.Request, d *authz.Decision, requestID 
 	if d.Identity == nil && o.decision != audit.DecisionAllowed {
 		l.Tried = h.attempted(r)
 	}
-	audit.Writer{Log: h.auditLog, Namer: h.namer, Owners: h.owners}.Write(r, d, rt, l)
+	audit.Writer{Log: h.auditLog, Out: h.auditOut, Namer: h.namer, Owners: h.owners}.Write(r, d, rt, l)
 }
 
 // attempted names what an unauthenticated request tried, for its audit

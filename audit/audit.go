@@ -5,7 +5,9 @@
 package audit
 
 import (
+	"encoding/json"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -31,6 +33,14 @@ type Config struct {
 	// Also audit the requests to public routes (heartbeat, version), which
 	// are left out by default.
 	Public bool `json:"public,omitempty"`
+
+	// Where the lines go instead of the audit's logger: a Caddy log
+	// writer module (`file` with its rolling options, `net`, `stdout`,
+	// `stderr`, `discard`), written to directly, one line per write, with
+	// the bytes of Caddy's `format json`. It skips Caddy's logging and
+	// its cost, and with them a log's routing, sampling and other formats.
+	// Unset, the lines go to the logger `http.handlers.chroma_auth.audit`.
+	WriterRaw json.RawMessage `json:"output,omitempty" caddy:"namespace=caddy.logging.writers inline_key=output"`
 }
 
 // The decisions of an audit line.
@@ -51,11 +61,11 @@ const MaxWaiting = 1024
 // Logger is the name of the audit's logger under the handler's.
 const Logger = "audit"
 
-// Parse reads `audit` or `audit { public }`; the dispenser is on the
-// option's name, its arguments read.
+// Parse reads `audit` or `audit { public; output <writer> … }`; the
+// dispenser is on the option's name, its arguments read.
 func Parse(d *caddyfile.Dispenser, args []string) (*Config, error) {
 	if len(args) != 0 {
-		return nil, d.Errf("chroma_auth: audit takes no arguments (use a block: audit { public })")
+		return nil, d.Errf("chroma_auth: audit takes no arguments (use a block: audit { public; output file <path> })")
 	}
 	a := new(Config)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
@@ -65,8 +75,12 @@ func Parse(d *caddyfile.Dispenser, args []string) (*Config, error) {
 				return nil, d.ArgErr()
 			}
 			a.Public = true
+		case "output":
+			if err := parseOutput(d, a); err != nil {
+				return nil, err
+			}
 		default:
-			return nil, d.Errf("chroma_auth: audit: unknown option %q (want public)", d.Val())
+			return nil, d.Errf("chroma_auth: audit: unknown option %q (want public or output)", d.Val())
 		}
 	}
 	return a, nil
@@ -91,10 +105,11 @@ type Line struct {
 // Tried is what an unauthenticated request tried.
 type Tried struct{ User, Provider, KeyID string }
 
-// Writer writes audit lines to Log, naming collections by id from Owners,
-// else through Namer (see authz.Namer).
+// Writer writes audit lines to Out, or without one to Log, naming
+// collections by id from Owners, else through Namer (see authz.Namer).
 type Writer struct {
 	Log    *zap.Logger
+	Out    *Output
 	Namer  *authz.Namer
 	Owners *authz.Owners
 }
@@ -105,8 +120,11 @@ type Writer struct {
 // the request's path (d's Lookups): the answer never waits. Neither d nor
 // rt is kept past the call.
 func (w Writer) Write(r *http.Request, d *authz.Decision, rt *authz.Route, l Line) {
-	c := w.Log.Check(zapcore.InfoLevel, "decision")
-	if c == nil {
+	var c *zapcore.CheckedEntry
+	var ts time.Time
+	if w.Out != nil {
+		ts = w.Out.now()
+	} else if c = w.Log.Check(zapcore.InfoLevel, "decision"); c == nil {
 		return
 	}
 	o := &lineObject{decision: l.Decision, status: l.Status, method: r.Method, reason: l.Reason, clientIP: l.ClientIP, requestID: l.RequestID}
@@ -128,9 +146,8 @@ func (w Writer) Write(r *http.Request, d *authz.Decision, rt *authz.Route, l Lin
 			unnamed++
 		}
 	}
-	o.field[0] = zap.Inline(o)
 	if unnamed == 0 || w.Namer == nil || d.Lookups == nil {
-		c.Write(o.field[:]...)
+		w.emit(c, ts, o)
 		return
 	}
 	// the line is written later: its collections are its own now
@@ -148,8 +165,18 @@ func (w Writer) Write(r *http.Request, d *authz.Decision, rt *authz.Route, l Lin
 				j++
 			}
 		}
-		c.Write(o.field[:]...)
+		w.emit(c, ts, o)
 	})
+}
+
+// emit writes the line: to the output, or as c's one field.
+func (w Writer) emit(c *zapcore.CheckedEntry, ts time.Time, o *lineObject) {
+	if c == nil {
+		w.Out.write(ts, o)
+		return
+	}
+	o.field[0] = zap.Inline(o)
+	c.Write(o.field[:]...)
 }
 
 // lineObject is a line's fields, handed to zap as one inline object (the

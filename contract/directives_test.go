@@ -37,8 +37,10 @@ func accepted(t *testing.T, wrap func(word string) string) map[string]bool {
 	}
 	out := map[string]bool{}
 	words := parseDir(t, "config").caseLabels() // the Caddyfile block's parser
-	for w := range parseDir(t, ".").caseLabels() {
-		words[w] = true
+	for _, dir := range []string{".", "audit"} {
+		for w := range parseDir(t, dir).caseLabels() {
+			words[w] = true
+		}
 	}
 	for w := range words {
 		if w == "" || strings.ContainsAny(w, " \t{}\"") {
@@ -124,6 +126,19 @@ func TestReadmeOptionTableJSONFields(t *testing.T) {
 	compare(t, code, doc,
 		"JSON field %q of the handler is not in README's option table (## The Caddyfile)",
 		"README's option table names JSON field %q, which the handler does not have")
+}
+
+// TestReadmeListsEveryAuditOption: the audit block of "The audit's own
+// output" names exactly the options the audit block's parser accepts.
+func TestReadmeListsEveryAuditOption(t *testing.T) {
+	sec := section(t, readme(t), "## Audit log")
+	code := accepted(t, func(w string) string { return "\t\taudit {\n\t\t\t" + w + " x\n\t\t}" })
+	if !code["public"] || !code["output"] {
+		t.Fatalf("the audit parser accepts neither public nor output: the probe is broken (%v)", keys(code))
+	}
+	compare(t, code, optionBlock(t, sec, "audit {"),
+		"audit option %q is accepted by the parser but not in README's audit block (## Audit log)",
+		"README's audit block (## Audit log) lists %q, which the parser does not accept")
 }
 
 // TestReadmeListsEveryJWTOption: the jwt block of "JWT and OpenID
