@@ -116,8 +116,13 @@ func appendField(b []byte, key, val string) []byte {
 // UTF-8 as \ufffd, everything else (HTML's <, >, & included) as it is.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Eight bytes at a time up to the first word holding one to escape
+	// (most of a line's bytes need none); from there byte by byte.
+	i := 0
+	for ; i+8 <= len(s) && !escapes8(load8(s, i)); i += 8 {
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -154,4 +159,27 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[last:]...)
 	return append(b, '"')
+}
+
+// Bytes of a word, for escapes8.
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// escapes8 reports whether any of the 8 bytes of x is one appendString
+// does not copy as it is: below 0x20, `"`, `\`, or 0x80 and above. A
+// byte below n makes x - n*ones borrow into its high bit (a borrow starts
+// only at such a byte, so any answer is exact); `"` and `\` are found as
+// the zero bytes of x xor the byte; a byte from 0x80 has its high bit.
+func escapes8(x uint64) bool {
+	return ((x-0x20*ones)|((x^'"'*ones)-ones)|((x^'\\'*ones)-ones)|x)&high != 0
+}
+
+// load8 reads s[i:i+8] as a little-endian word (one load: the compiler
+// merges the bytes').
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

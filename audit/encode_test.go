@@ -2,6 +2,7 @@ package audit
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -109,5 +110,73 @@ func TestAppendStringAsZap(t *testing.T) {
 	}
 	if !utf8.ValidString(string(appendString(nil, "bad\xff"))) {
 		t.Fatal("an invalid byte went through unescaped")
+	}
+}
+
+// escapesByte is escapes8's definition, one byte at a time.
+func escapesByte(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
+
+// TestEscapes8: the word test answers as the bytes do: every byte value
+// at every place in a word of safe bytes, every pair of values at two
+// places (borrows cross bytes), and random words.
+func TestEscapes8(t *testing.T) {
+	word := func(b [8]byte) uint64 { return load8(string(b[:]), 0) }
+	for p := range 8 {
+		for v := range 256 {
+			b := [8]byte{'a', '~', ' ', '!', '#', '[', ']', 0x7f}
+			b[p] = byte(v)
+			want := false
+			for _, c := range b {
+				want = want || escapesByte(c)
+			}
+			if got := escapes8(word(b)); got != want {
+				t.Fatalf("%q: %v, want %v", b[:], got, want)
+			}
+		}
+	}
+	for v := range 256 {
+		for w := range 256 {
+			for _, places := range [][2]int{{0, 1}, {3, 4}, {6, 7}, {1, 6}} {
+				b := [8]byte{'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'}
+				b[places[0]], b[places[1]] = byte(v), byte(w)
+				if got, want := escapes8(word(b)), escapesByte(byte(v)) || escapesByte(byte(w)); got != want {
+					t.Fatalf("%q: %v, want %v", b[:], got, want)
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(8, 26))
+	for range 200000 {
+		var b [8]byte
+		want := false
+		for i := range b {
+			b[i] = byte(0x20 + rng.IntN(0x60))
+			if rng.IntN(16) == 0 {
+				b[i] = byte(rng.IntN(256))
+			}
+			want = want || escapesByte(b[i])
+		}
+		if got := escapes8(word(b)); got != want {
+			t.Fatalf("%q: %v, want %v", b[:], got, want)
+		}
+	}
+}
+
+// TestAppendStringLongAsZap: strings long enough for the word scan, with
+// one byte to escape (or a multi-byte rune, or none) at each place, are
+// quoted as zap quotes them.
+func TestAppendStringLongAsZap(t *testing.T) {
+	for n := range 41 {
+		for p := 0; p <= n; p++ {
+			for _, odd := range []string{"", `"`, `\`, "\n", "\x01", "\x7f", "é", "\xff", "🙂"} {
+				s := strings.Repeat("abcdefgh", 6)[:n]
+				s = s[:p] + odd + s[p:]
+				o := &lineObject{requestID: s}
+				want := zapLine(t, time.Unix(1, 0), o)
+				if got := string(appendLine(nil, time.Unix(1, 0), o)); got != want {
+					t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
+				}
+			}
+		}
 	}
 }

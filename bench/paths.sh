@@ -11,7 +11,10 @@
 #   K          chroma_auth, an API key (keys_file)
 #   S          chroma_auth, a token scoped to a tenant and database with an
 #              RBAC file and collection grants, a request by collection id
-#   U          chroma_auth token with the audit log written to a file
+#   U          chroma_auth token with the audit log written to a file of
+#              its own (audit { output file … })
+#   UL         the same audit routed to a file by Caddy's `log` (what
+#              Caddy's logging costs the line; no goal)
 #   AU         plain reverse_proxy with Caddy's access log written to a file
 #              as JSON: what a user would pick instead of the audit (U's peer)
 #   Q          chroma_auth token with quotas, shared state in Redis
@@ -43,6 +46,7 @@ NAME[PR]="Apache mod_auth_openidc RS256"
 NAME[K]="chroma_auth API key"
 NAME[S]="chroma_auth scoped RBAC + grants, by id"
 NAME[U]="chroma_auth token + audit to a file"
+NAME[UL]="chroma_auth token + audit through Caddy's log"
 NAME[AU]="Caddy reverse_proxy + access log to a file"
 NAME[Q]="chroma_auth token + quotas in Redis"
 NAME[L]="chroma_auth filtered listing (1,000)"
@@ -51,7 +55,7 @@ NAME[RW]="chroma_auth token with rows, query"
 PORT[JH]=$((P0 + 101)) PORT[JE]=$((P0 + 102)) PORT[JR]=$((P0 + 103)) PORT[OE]=$((P0 + 104)) PORT[OR]=$((P0 + 104))
 PORT[PE]=$((P0 + 105)) PORT[PR]=$((P0 + 105)) PORT[K]=$((P0 + 106)) PORT[S]=$((P0 + 107)) PORT[U]=$((P0 + 108))
 PORT[L]=$((P0 + 109)) PORT[RW]=$((P0 + 110)) PORT[Q]=$((P0 + 111)) PORT[QC]=$((P0 + 113))
-PORT[AU]=$((P0 + 114))
+PORT[AU]=$((P0 + 114)) PORT[UL]=$((P0 + 115))
 
 # path_caddy KEY AUTH-BLOCK [GLOBAL]: writes and starts Caddy gateway KEY;
 # false (and a skip line) when this build does not take its config.
@@ -238,6 +242,12 @@ paths_key() {
 paths_audit() {
 	path_caddy U "	chroma_auth {
 		token $TOKEN
+		audit {
+			output file $RUN/audit.log
+		}
+	}" && path_add U "$AUTH_TOKEN"
+	path_caddy UL "	chroma_auth {
+		token $TOKEN
 		audit
 	}" "{
 	admin off
@@ -248,11 +258,11 @@ paths_audit() {
 		exclude http.handlers.chroma_auth.audit
 	}
 	log chroma_audit {
-		output file $RUN/audit.log
+		output file $RUN/audit-log.log
 		format json
 		include http.handlers.chroma_auth.audit
 	}
-}" && path_add U "$AUTH_TOKEN"
+}" && path_add UL "$AUTH_TOKEN"
 }
 
 paths_quota() {

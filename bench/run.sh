@@ -574,7 +574,7 @@ callgrind_all() {
 		# The Caddy path gateways on their own routes (S's count route
 		# answers the same body as A's token route).
 		for k in "${PATH_KEYS[@]}"; do
-			case $k in J* | K | S | U | AU | Q | L | QC | RW) ;; *) continue ;; esac
+			case $k in J* | K | S | U | UL | AU | Q | L | QC | RW) ;; *) continue ;; esac
 			cg_wanted "$k" || continue
 			base=
 			case $k in QC | RW) base=$RUN/query.json ;; esac

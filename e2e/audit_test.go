@@ -41,9 +41,30 @@ localhost:%d {
 }
 `
 
+// gatewayCaddyfileNoLog is auditCaddyfile without any `log`: the audit
+// writes to its own output, named in the directive (the file's name in a
+// comment keeps auditCaddyfile's arguments).
+const gatewayCaddyfileNoLog = `{
+	admin off
+	persist_config off
+	skip_install_trust
+	auto_https disable_redirects
+	storage file_system %q
+}
+# audit file: %s
+
+localhost:%d {
+	bind 127.0.0.1
+	tls internal
+	%s
+	reverse_proxy %s
+}
+`
+
 // TestAuditLog is issue 15's audit log through the real binary and real
 // Chroma: a run of allowed, 401 and 403 requests writes one line each to
-// the file Caddy's `log` routes the audit logger to, with the decision,
+// the file Caddy's `log` routes the audit logger to, and again to the
+// audit's own output (audit { output file … }, issue 26), with the decision,
 // status, user, provider, key id, action, tenant, database, collection,
 // client address and request id, and no secret anywhere in the file.
 func TestAuditLog(t *testing.T) {
@@ -60,32 +81,10 @@ func TestAuditLog(t *testing.T) {
 	otherID := chromaDirectAt(t, acme, "prod").createCollection(other, map[string][]float32{"b": {0, 1, 0}})
 	t.Cleanup(func() { chromaDirectAt(t, acme, "prod").deleteCollection(other) })
 
-	port, err := freePort()
-	require.NoError(t, err)
-	storage := filepath.Join(dir, "caddy-storage")
-	auditFile := filepath.Join(dir, "audit.log")
-	directive := "chroma_auth {\n\t\tbasic " + htpasswd + "\n\t\tkeys_file " + keys + "\n\t\taudit\n\t}"
-	config := filepath.Join(dir, "Caddyfile")
-	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, auditCaddyfile, storage, auditFile, port, directive, suite.chroma.addr), 0o600))
-	g := runGateway(t, gatewayRun{dir: dir, config: config, port: port, storage: storage, cwd: dir})
-
 	keyCred := credential{kind: credBearer, token: key}
 	wrongKey := "chk_" + keyID(key) + "_" + strings.Repeat("Z", 43)
 	base := "/api/v2/tenants/" + acme + "/databases/prod/collections"
-	run := []struct {
-		cred        credential
-		method      string
-		path, body  string
-		status      int
-		decision    string
-		user        string
-		provider    string
-		keyID       string
-		action      string
-		collection  string
-		collID      string
-		tenant, dbs string
-	}{
+	run := []auditCase{
 		{keyCred, "GET", base + "/" + name, "", 200, "allowed", "alice", "key", keyID(key), "collection:get_collection", name, "", acme, "prod"},
 		{keyCred, "POST", base + "/" + collID + "/query", `{"query_embeddings":[[1,0,0]],"n_results":1}`, 200, "allowed", "alice", "key", keyID(key), "collection:query", name, collID, acme, "prod"}, // by id, named
 		{credential{kind: credBasic, user: user, password: password}, "GET", "/api/v2/tenants/" + acme, "", 200, "allowed", user, "basic", "", "tenant:get_tenant", "", "", acme, ""},
@@ -97,6 +96,47 @@ func TestAuditLog(t *testing.T) {
 		// gateway has asked Chroma, after the answer
 		{credential{kind: credBasic, user: user, password: password}, "GET", base + "/" + otherID + "/count", "", 200, "allowed", user, "basic", "", "collection:count", other, otherID, acme, "prod"},
 	}
+	// The audit through Caddy's `log` (as the README's first example),
+	// and to its own output (audit { output file … }, no `log` at all).
+	for _, own := range []bool{false, true} {
+		t.Run(map[bool]string{false: "caddy-log", true: "own-output"}[own], func(t *testing.T) {
+			dir := t.TempDir()
+			port, err := freePort()
+			require.NoError(t, err)
+			storage := filepath.Join(dir, "caddy-storage")
+			auditFile := filepath.Join(dir, "audit.log")
+			auditBlock, cfg := "audit", auditCaddyfile
+			if own {
+				auditBlock, cfg = "audit {\n\t\t\toutput file "+auditFile+"\n\t\t}", gatewayCaddyfileNoLog
+			}
+			directive := "chroma_auth {\n\t\tbasic " + htpasswd + "\n\t\tkeys_file " + keys + "\n\t\t" + auditBlock + "\n\t}"
+			config := filepath.Join(dir, "Caddyfile")
+			require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, cfg, storage, auditFile, port, directive, suite.chroma.addr), 0o600))
+			g := runGateway(t, gatewayRun{dir: dir, config: config, port: port, storage: storage, cwd: dir})
+			checkAuditRun(t, g, auditFile, run, []string{key, keySecret(key), wrongKey, password, keySecret(wrongKey)})
+		})
+	}
+}
+
+// auditCase is one request of TestAuditLog and the audit line it writes.
+type auditCase struct {
+	cred        credential
+	method      string
+	path, body  string
+	status      int
+	decision    string
+	user        string
+	provider    string
+	keyID       string
+	action      string
+	collection  string
+	collID      string
+	tenant, dbs string
+}
+
+// checkAuditRun makes run's requests to g, then reads one line per
+// request from auditFile, each as its case says, none holding a secret.
+func checkAuditRun(t *testing.T, g *gateway, auditFile string, run []auditCase, secrets []string) {
 	for i, r := range run {
 		if i == len(run)-1 {
 			// The public heartbeat goes before the last audited request:
@@ -150,7 +190,7 @@ func TestAuditLog(t *testing.T) {
 		assert.False(t, seen[id], "request ids are per request")
 		seen[id] = true
 	}
-	for _, secret := range []string{key, keySecret(key), wrongKey, password, keySecret(wrongKey)} {
+	for _, secret := range secrets {
 		assert.NotContains(t, string(raw), secret, "a secret in the audit log")
 	}
 }
