@@ -116,13 +116,12 @@ func appendField(b []byte, key, val string) []byte {
 // UTF-8 as \ufffd, everything else (HTML's <, >, & included) as it is.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	// Eight bytes at a time up to the first word holding one to escape
-	// (most of a line's bytes need none); from there byte by byte.
-	i := 0
-	for ; i+8 <= len(s) && !escapes8(load8(s, i)); i += 8 {
+	if !needsEscape(s) { // most strings: copied whole
+		b = append(b, s...)
+		return append(b, '"')
 	}
 	last := 0
-	for i < len(s) {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -136,7 +135,7 @@ func appendString(b []byte, s string) []byte {
 			last = i
 			continue
 		}
-		if c >= 0x20 && c != '\\' && c != '"' {
+		if !escapesByte[c] {
 			i++
 			continue
 		}
@@ -161,6 +160,37 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// needsEscape reports whether s has a byte appendString does not copy as
+// it is (escapesByte's, or one from 0x80: valid UTF-8 is copied, but
+// only the slow path tells). Eight bytes at a time, the last word
+// overlapping the one before; a string under eight bytes byte by byte.
+func needsEscape(s string) bool {
+	n := len(s)
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if s[i] >= utf8.RuneSelf || escapesByte[s[i]] {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i+8 <= n; i += 8 {
+		if escapes8(load8(s, i)) {
+			return true
+		}
+	}
+	return escapes8(load8(s, n-8))
+}
+
+// escapesByte marks the ASCII bytes zap escapes: control bytes, `"`, `\`.
+var escapesByte = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // Bytes of a word, for escapes8.
 const (
 	ones = 0x0101010101010101
@@ -168,7 +198,8 @@ const (
 )
 
 // escapes8 reports whether any of the 8 bytes of x is one appendString
-// does not copy as it is: below 0x20, `"`, `\`, or 0x80 and above. A
+// does not copy as it is: below 0x20, `"`, `\`, or 0x80 and above (the
+// last also found by the xor terms, but said plainly by x's own high bits). A
 // byte below n makes x - n*ones borrow into its high bit (a borrow starts
 // only at such a byte, so any answer is exact); `"` and `\` are found as
 // the zero bytes of x xor the byte; a byte from 0x80 has its high bit.

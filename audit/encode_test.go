@@ -113,8 +113,8 @@ func TestAppendStringAsZap(t *testing.T) {
 	}
 }
 
-// escapesByte is escapes8's definition, one byte at a time.
-func escapesByte(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
+// escapesRule is escapes8's definition, one byte at a time.
+func escapesRule(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 }
 
 // TestEscapes8: the word test answers as the bytes do: every byte value
 // at every place in a word of safe bytes, every pair of values at two
@@ -127,7 +127,7 @@ func TestEscapes8(t *testing.T) {
 			b[p] = byte(v)
 			want := false
 			for _, c := range b {
-				want = want || escapesByte(c)
+				want = want || escapesRule(c)
 			}
 			if got := escapes8(word(b)); got != want {
 				t.Fatalf("%q: %v, want %v", b[:], got, want)
@@ -139,7 +139,7 @@ func TestEscapes8(t *testing.T) {
 			for _, places := range [][2]int{{0, 1}, {3, 4}, {6, 7}, {1, 6}} {
 				b := [8]byte{'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'}
 				b[places[0]], b[places[1]] = byte(v), byte(w)
-				if got, want := escapes8(word(b)), escapesByte(byte(v)) || escapesByte(byte(w)); got != want {
+				if got, want := escapes8(word(b)), escapesRule(byte(v)) || escapesRule(byte(w)); got != want {
 					t.Fatalf("%q: %v, want %v", b[:], got, want)
 				}
 			}
@@ -154,7 +154,7 @@ func TestEscapes8(t *testing.T) {
 			if rng.IntN(16) == 0 {
 				b[i] = byte(rng.IntN(256))
 			}
-			want = want || escapesByte(b[i])
+			want = want || escapesRule(b[i])
 		}
 		if got := escapes8(word(b)); got != want {
 			t.Fatalf("%q: %v, want %v", b[:], got, want)
