@@ -108,6 +108,19 @@ func (c *codeWriter) WriteHeader(code int) {
 	}
 }
 
+// hotAuditHandler is the token gateway with the audit on, and the file
+// its lines are to go to.
+func hotAuditHandler(t testing.TB) (*ChromaAuth, *os.File) {
+	h := hotUsersHandler(t, nil)
+	f, err := os.Create(filepath.Join(t.TempDir(), "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	h.Audit = &Audit{}
+	return h, f
+}
+
 func hotUsersHandler(t testing.TB, extra func(*config.Handler)) *ChromaAuth {
 	dir := t.TempDir()
 	cfg := config.Handler{TokenFiles: []string{writeTestFile(t, dir, "users.yaml", hotUsers)}, ReloadInterval: -1}
@@ -146,25 +159,13 @@ var hotPaths = []hotPath{
 		return h, hotServe(h, auditRequest("GET", hotByID, nil), "Bearer tok-scoped-0123456789abcdef", okNext, nil)
 	}},
 	{"audit-to-a-file", 9, func(t testing.TB) (*ChromaAuth, func() int) {
-		h := hotUsersHandler(t, nil)
-		f, err := os.Create(filepath.Join(t.TempDir(), "audit.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		h.Audit = &Audit{}
+		h, f := hotAuditHandler(t)
 		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 		h.auditLog = zap.New(zapcore.NewCore(enc, zapcore.AddSync(f), zap.InfoLevel)).Named("http.handlers.chroma_auth.audit")
 		return h, hotServe(h, auditRequest("GET", hotCount, nil), "Bearer "+hotToken, okNext, nil)
 	}},
 	{"audit-to-its-own-output", 9, func(t testing.TB) (*ChromaAuth, func() int) {
-		h := hotUsersHandler(t, nil)
-		f, err := os.Create(filepath.Join(t.TempDir(), "audit.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		h.Audit = &Audit{}
+		h, f := hotAuditHandler(t)
 		h.auditLog = zap.NewNop()
 		h.auditOut = audit.NewOutput(f, time.Now, nil)
 		return h, hotServe(h, auditRequest("GET", hotCount, nil), "Bearer "+hotToken, okNext, nil)
