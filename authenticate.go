@@ -20,9 +20,18 @@ import (
 // bucket, and while none is left it is answered 429 unchecked, right or
 // wrong (see limiter.Limiter).
 func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (*providers.Identity, string, time.Duration) {
+	id, reason, retry, _ := h.authenticateFrom(r, creds)
+	return id, reason, retry
+}
+
+// authenticateFrom is authenticate, also returning the client address
+// the failure limiter counted the request against ("" when it had no
+// need of it): the request's audit line names the same address without
+// working it out again.
+func (h *ChromaAuth) authenticateFrom(r *http.Request, creds *providers.Credentials) (id *providers.Identity, reason string, retry time.Duration, client string) {
 	if h.ClientCert != nil {
 		if id, reason, done := h.authenticateCert(r, creds); done {
-			return id, reason, 0
+			return id, reason, 0, ""
 		}
 	}
 	c, reason := h.extract(r, creds)
@@ -30,22 +39,23 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 		if reason != reasonMissing && h.limiter != nil {
 			h.limiter.Fail(authz.ClientKey(clientIP(r)), h.limiter.Clock(), nil)
 		}
-		return nil, reason, 0
+		return nil, reason, 0, ""
 	}
 	if h.limiter == nil {
 		id, reason, retry, _ := h.checkCredential(r, creds, c)
-		return id, reason, retry
+		return id, reason, retry, ""
 	}
-	addr, d := authz.ClientKey(clientIP(r)), h.limiter.Digest(limiter.Credential{Basic: c.basic, User: c.user, Pass: c.pass, Token: c.token})
+	client = clientIP(r)
+	addr, d := authz.ClientKey(client), h.limiter.Digest(limiter.Credential{Basic: c.basic, User: c.user, Pass: c.pass, Token: c.token})
 	if h.limiter.Knows(addr, d) {
 		id, reason, retry, wrong := h.checkCredential(r, creds, c)
 		if wrong {
 			h.limiter.Fail(addr, h.limiter.Clock(), &d)
 		}
-		return id, reason, retry
+		return id, reason, retry, client
 	}
 	if wait, ok := h.limiter.Reserve(addr, h.limiter.Clock()); !ok {
-		return nil, reasonRateLimited, wait
+		return nil, reasonRateLimited, wait, client
 	}
 	id, reason, retry, wrong := h.checkCredential(r, creds, c)
 	switch {
@@ -54,7 +64,7 @@ func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials)
 	case !wrong:
 		h.limiter.Release(addr)
 	}
-	return id, reason, retry
+	return id, reason, retry, client
 }
 
 // checkCredential verifies c against creds: a token, or Basic credentials (from the

@@ -32,6 +32,7 @@ func (h *ChromaAuth) authorizeAndServe(w http.ResponseWriter, r *http.Request, n
 		owners = h.ownerResolver(r, next, id)
 	}
 	d := h.decide(r, pol, vars, owners)
+	d.Client = vars.client
 	if h.auditLog != nil {
 		d.Lookups = lookup.Detached(r, next, h.owners)
 	}

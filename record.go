@@ -107,7 +107,10 @@ func (h *ChromaAuth) recordWithID(r *http.Request, d *authz.Decision, requestID 
 	}
 	// The decision and the route stay on the stack: Write keeps neither
 	// (TestAuditAllocs, TestPublicRouteAllocatesNothing).
-	l := audit.Line{Decision: o.decision, Status: d.Status, Reason: reason, ClientIP: clientIP(r), RequestID: requestID}
+	l := audit.Line{Decision: o.decision, Status: d.Status, Reason: reason, ClientIP: d.Client, RequestID: requestID}
+	if l.ClientIP == "" {
+		l.ClientIP = clientIP(r)
+	}
 	if d.Identity == nil && o.decision != audit.DecisionAllowed {
 		l.Tried = h.attempted(r)
 	}

@@ -24,11 +24,11 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		return h.recordAfter(w, r, &d, func(w http.ResponseWriter) error { return next.ServeHTTP(w, r) })
 	}
 	pol := h.policy.Load()
-	id, reason, retry := h.authenticate(r, pol.Creds)
+	id, reason, retry, client := h.authenticateFrom(r, pol.Creds)
 	if id == nil {
 		return h.reject(w, r, pol, reason, retry)
 	}
-	vars := &requestVars{id: id, role: pol.RoleOf(id), r: r}
+	vars := &requestVars{id: id, role: pol.RoleOf(id), r: r, client: client}
 	publishVars(r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer), vars)
 	h.stripCredentials(r)
 	t, done, err := h.admitQuota(w, r, pol, id)
@@ -91,6 +91,9 @@ type requestVars struct {
 	role  string
 	r     *http.Request
 	route *authz.Route // nil until classified
+	// client is the client address authentication counted the request
+	// against ("" if it did not need it; see clientIP).
+	client string
 }
 
 func (v *requestVars) get(key string) (any, bool) {

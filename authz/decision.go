@@ -81,6 +81,10 @@ type Decision struct {
 	// request addresses by id for its audit line, off the request's path
 	// (see Namer); the gateway sets it when the audit is on.
 	Lookups Lookups
+	// Client is the client address the request was counted against when
+	// it was authenticated ("" when that did not need it): what its
+	// audit line names.
+	Client string
 
 	bodyNames []string // names of Route.BodyIDs, once resolved
 }
