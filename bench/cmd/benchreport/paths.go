@@ -60,10 +60,13 @@ func pathGoal(g string) (float64, string, bool) {
 	return 95, "≥ 95 % of reverse_proxy", true
 }
 
-// pathPeers are the peers a path is shown beside: each cached chroma_auth
-// JWT must be at least as fast as the JWT proxies on the same token; the
-// audit line is set beside Caddy's own access log line.
-var pathPeers = map[string][]string{"JE": {"OE", "PE"}, "JR": {"OR", "PR"}, "U": {"AU"}, "UL": {"AU"}}
+// pathPeers are the peers a path must be at least as fast as: each cached
+// chroma_auth JWT, the JWT proxies on the same token.
+var pathPeers = map[string][]string{"JE": {"OE", "PE"}, "JR": {"OR", "PR"}}
+
+// pathBeside are the peers a path is only set beside, with no goal: the
+// audit line beside Caddy's own access log line.
+var pathBeside = map[string]string{"U": "AU", "UL": "AU"}
 
 // writePaths reports every path of bench/paths.sh: req/s and CPU per
 // request as ratios to reverse_proxy in the same round, and each goal.
@@ -99,6 +102,11 @@ func goalCell(runs []run, g string, r float64) string {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s ≥ %s (%s)", mark(r >= pr), names[peer], pct(pr)))
+	}
+	if peer := pathBeside[g]; peer != "" {
+		if pr := ratio(runs, "paths", peer, run.rps); !math.IsNaN(pr) && !math.IsNaN(r) {
+			parts = append(parts, fmt.Sprintf("beside %s: %s", names[peer], pct(pr)))
+		}
 	}
 	if g == "RW" {
 		if qc := ratio(runs, "query", "QC", run.rps); !math.IsNaN(qc) && qc > 0 && !math.IsNaN(r) {
