@@ -82,7 +82,7 @@ MUTANT_FILES ?= authz/scope.go authz/grants.go authz/rbac.go authz/alike.go auth
 	providers/least.go providers/grants.go jwtauth/verify.go \
 	'authenticate.go=$(ROOT_AUTH_TESTS)' limiter/limiter.go 'clientaddr.go=$(ROOT_AUTH_TESTS)' 'credentials.go=$(ROOT_AUTH_TESTS)' \
 	authz/nearest.go authz/header.go authz/public.go authz/owners.go providers/keys.go providers/authenticator.go jwtauth/claims.go \
-	authz/route_memo.go authz/listcache.go audit/encode.go
+	authz/route_memo.go authz/listcache.go audit/encode.go audit/output.go
 MUTANT_BUDGET ?= 60m
 mutants:
 	mkdir -p mutants

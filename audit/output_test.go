@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -173,4 +174,18 @@ func TestOutputConcurrentLines(t *testing.T) {
 		require.Equal(t, "alice", m["user"])
 	}
 	require.Len(t, seen, workers*each)
+}
+
+// TestOutputKeepsNoHugeBuffer: the buffer of a line over 64 KiB (a
+// request naming many collections) is not kept for the next line, so one
+// such line does not hold its memory for good. (The real pool may drop
+// any buffer; it never hands this one back.)
+func TestOutputKeepsNoHugeBuffer(t *testing.T) {
+	w := Writer{Out: NewOutput(io.Discard, time.Now, nil)}
+	r := httptest.NewRequest("GET", "/api/v2/tenants/t/databases/d/collections/docs/count", nil)
+	rt := authz.ClassifyPath(r.Method, r.URL)
+	d := authz.Decision{Verdict: authz.VerdictRefused, Status: 403}
+	w.Write(r, &d, &rt, Line{Decision: DecisionForbidden, Status: 403, Reason: strings.Repeat("r", 100<<10), RequestID: "id"})
+	p := linePool.Get().(*[]byte)
+	require.LessOrEqual(t, cap(*p), 64<<10, "a huge line's buffer went back to the pool")
 }
