@@ -5,6 +5,9 @@ import (
 	"go/ast"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/modules/standard" // reverse_proxy and the log writers, as in the binary
 )
 
 // auditFields are the top-level field names the audit package (audit/)
@@ -114,5 +117,31 @@ func TestReadmeListsEveryAuditField(t *testing.T) {
 		if !doc[k] && k != "level" && k != "ts" && k != "logger" && k != "msg" {
 			t.Errorf("README's example audit line has field %q, which the table does not document", k)
 		}
+	}
+}
+
+// TestReadmeAuditExamplesAdapt: every site of the Audit log section's
+// Caddyfile examples adapts, as `caddy adapt` would, and the one that
+// names an output puts it in the audit's JSON as the section says.
+func TestReadmeAuditExamplesAdapt(t *testing.T) {
+	sec := section(t, readme(t), "## Audit log")
+	var outputs int
+	for _, b := range fences(sec, "caddyfile") {
+		if !strings.Contains(b, "chroma_auth {") {
+			continue // the audit block's option list, checked by TestReadmeListsEveryAuditOption
+		}
+		cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(b), map[string]any{"filename": "README.md"})
+		if err != nil {
+			t.Fatalf("README's audit example does not adapt: %v\n%s", err, b)
+		}
+		if strings.Contains(b, "\t\taudit {\n\t\t\toutput file") {
+			outputs++
+			if !strings.Contains(string(cfg), `"audit":{"output":{"filename":"/var/log/caddy/chroma-audit.log","output":"file"`) {
+				t.Errorf("the audit's output is not in the adapted JSON:\n%s", cfg)
+			}
+		}
+	}
+	if outputs != 1 {
+		t.Fatalf("README's Audit log section has %d examples of the audit's own output, want 1", outputs)
 	}
 }
