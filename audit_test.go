@@ -301,54 +301,79 @@ http://127.0.0.1:%d {
 // are there, as Caddy's logger would write them; a reload to the same
 // output goes on writing to it; a config that cannot open its output does
 // not load, naming the option, and the one before goes on; and a config
-// without the audit closes the file.
+// without the audit writes no line. Each config marks its answers (X-Gen),
+// and each try names a tenant of its own, so an answer of the previous
+// config's server, which can still take a connection while a reload swaps
+// servers, is neither counted nor its line taken for the new one's.
 func TestAuditOutputInCaddy(t *testing.T) {
 	dir := t.TempDir()
 	keysFile, keys := writeKeys(t, dir, providers.KeyEntry{User: "alice"})
 	auditFile := filepath.Join(dir, "audit", "chroma.log")
 	port := freePort(t)
-	site := func(audit string) string {
-		return fmt.Sprintf("\tchroma_auth {\n\t\tkeys_file %s\n%s\t}\n\trespond \"ok\"", keysFile, audit)
+	site := func(gen, audit string) string {
+		return caddyfileSite(port, fmt.Sprintf("\theader X-Gen %s\n\tchroma_auth {\n\t\tkeys_file %s\n%s\t}\n\trespond \"ok\"", gen, keysFile, audit))
 	}
-	withOutput := site("\t\taudit {\n\t\t\toutput file " + auditFile + " {\n\t\t\t\troll_keep 2\n\t\t\t}\n\t\t}\n")
-	g := serveConfig(t, port, caddyfileSite(port, withOutput))
-	bearer := map[string]string{"Authorization": "Bearer " + keys[0]}
-	lines := func() []string {
+	withOutput := "\t\taudit {\n\t\t\toutput file " + auditFile + " {\n\t\t\t\troll_keep 2\n\t\t\t}\n\t\t}\n"
+	g := serveConfig(t, port, site("1", withOutput))
+	tries := 0
+	// ask sends GETs of a tenant of their own until config gen answers;
+	// it returns the status and the tenant of that answer.
+	ask := func(gen string, hdr map[string]string) (int, string) {
+		for i := 0; i < 50; i++ {
+			tries++
+			tenant := fmt.Sprintf("try-%d", tries)
+			resp, _ := g.do(t, "GET", "/api/v2/tenants/"+tenant, hdr)
+			if resp.Header.Get("X-Gen") == gen {
+				return resp.StatusCode, tenant
+			}
+		}
+		t.Fatalf("config %s never answered", gen)
+		return 0, ""
+	}
+	lineOf := func(tenant string) map[string]any {
 		data, err := os.ReadFile(auditFile)
 		require.NoError(t, err)
 		_, secret, _ := providers.SplitKey(keys[0])
 		require.NotContains(t, string(data), secret)
-		return strings.Split(strings.TrimSpace(string(data)), "\n")
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+			if m["tenant"] == tenant {
+				return m
+			}
+		}
+		return nil
 	}
-	resp, _ := g.do(t, "GET", "/api/v2/tenants/t/databases/d/collections", bearer)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", nil)
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	got := lines()
-	require.Len(t, got, 2, "%s", got)
-	for i, want := range []string{"allowed", "unauthorized"} {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(got[i]), &m))
+	bearer := map[string]string{"Authorization": "Bearer " + keys[0]}
+	for _, c := range []struct {
+		hdr      map[string]string
+		status   int
+		decision string
+	}{{bearer, http.StatusOK, "allowed"}, {nil, http.StatusUnauthorized, "unauthorized"}} {
+		code, tenant := ask("1", c.hdr)
+		assert.Equal(t, c.status, code)
+		m := lineOf(tenant)
+		require.NotNil(t, m, "no line for %s", tenant)
 		assert.Equal(t, "http.handlers.chroma_auth.audit", m["logger"])
 		assert.Equal(t, "decision", m["msg"])
-		assert.Equal(t, want, m["decision"])
+		assert.Equal(t, c.decision, m["decision"])
 	}
 
-	require.NoError(t, loadCaddyfile(caddyfileSite(port, withOutput)), "a reload to the same output")
-	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", bearer)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Len(t, lines(), 3, "the reloaded config writes to the same file")
+	require.NoError(t, loadCaddyfile(site("2", withOutput)), "a reload to the same output")
+	code, tenant := ask("2", bearer)
+	assert.Equal(t, http.StatusOK, code)
+	require.NotNil(t, lineOf(tenant), "the reloaded config writes to the same file")
 
-	err := loadCaddyfile(caddyfileSite(port, site("\t\taudit {\n\t\t\toutput file "+filepath.Join(keysFile, "under-a-file.log")+"\n\t\t}\n")))
+	err := loadCaddyfile(site("3", "\t\taudit {\n\t\t\toutput file "+filepath.Join(keysFile, "under-a-file.log")+"\n\t\t}\n"))
 	require.ErrorContains(t, err, "chroma_auth: audit: output")
-	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", bearer)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Len(t, lines(), 4, "the config before goes on, writing its lines")
+	code, tenant = ask("2", bearer)
+	assert.Equal(t, http.StatusOK, code)
+	require.NotNil(t, lineOf(tenant), "the config before goes on, writing its lines")
 
-	require.NoError(t, loadCaddyfile(caddyfileSite(port, site(""))), "a config without the audit")
-	resp, _ = g.do(t, "GET", "/api/v2/tenants/t", bearer)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Len(t, lines(), 4, "no audit, no line")
+	require.NoError(t, loadCaddyfile(site("4", "")), "a config without the audit")
+	code, tenant = ask("4", bearer)
+	assert.Equal(t, http.StatusOK, code)
+	require.Nil(t, lineOf(tenant), "no audit, no line")
 }
 
 // With the audit off, recording a decision costs nothing but the

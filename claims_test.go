@@ -49,32 +49,41 @@ func TestConfigReloadRestartsTheFailureCount(t *testing.T) {
 	dir := t.TempDir()
 	tokens := writeTestFile(t, dir, "tokens.txt", "tok-good\n")
 	port := freePort(t)
-	cfg := caddyfileSite(port, "\tchroma_auth {\n\t\ttoken_file "+tokens+"\n\t\tfailures_per_minute 1\n\t}\n\trespond ok")
-	g := serveConfig(t, port, cfg)
+	// The same handler in both configs; each generation marks its answers
+	// (the header directive runs before chroma_auth), so that an answer of
+	// the old config's server, which can still take a connection while
+	// the reload swaps servers, is told apart and asked again.
+	cfg := func(gen string) string {
+		return caddyfileSite(port, "\theader X-Gen "+gen+"\n\tchroma_auth {\n\t\ttoken_file "+tokens+"\n\t\tfailures_per_minute 1\n\t}\n\trespond ok")
+	}
+	g := serveConfig(t, port, cfg("1"))
 	// A connection the old config accepted as the reload swapped servers
 	// is closed unanswered (see the README's "Stopping and reloading"): such
 	// a request never reached the handler, so it is sent again.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	status := func() int {
+	status := func(gen string) int {
 		for i := 0; ; i++ {
+			require.Less(t, i, 50, "no answer from config %s", gen)
 			req, err := http.NewRequest("GET", g.URL+"/api/v2/tenants/t", nil)
 			require.NoError(t, err)
 			req.Header.Set("Authorization", "Bearer wrong")
 			resp, err := client.Do(req)
 			if err != nil {
-				require.Less(t, i, 50, "%v", err)
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
 			resp.Body.Close()
+			if resp.Header.Get("X-Gen") != gen {
+				continue // the old config's server, still draining
+			}
 			return resp.StatusCode
 		}
 	}
-	require.Equal(t, http.StatusUnauthorized, status())
-	require.Equal(t, http.StatusTooManyRequests, status())
-	require.NoError(t, loadCaddyfile(cfg)) // caddy reload (forced: the same config)
-	assert.Equal(t, http.StatusUnauthorized, status(), "a reload starts a fresh count")
-	assert.Equal(t, http.StatusTooManyRequests, status())
+	require.Equal(t, http.StatusUnauthorized, status("1"))
+	require.Equal(t, http.StatusTooManyRequests, status("1"))
+	require.NoError(t, loadCaddyfile(cfg("2"))) // caddy reload: the same handler
+	assert.Equal(t, http.StatusUnauthorized, status("2"), "a reload starts a fresh count")
+	assert.Equal(t, http.StatusTooManyRequests, status("2"))
 }
 
 // TestBcryptQueueWaitThen503: a Basic check that finds every bcrypt slot
