@@ -65,7 +65,7 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 	// can be read (the client may still get them compressed by Caddy's own
 	// encode handler, which runs outside this one).
 	r.Header.Del("Accept-Encoding")
-	lw := &learningWriter{StatusWriter: lookup.StatusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}}
+	lw := &learningWriter{StatusWriter: lookup.StatusWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}}
 	err := next.ServeHTTP(lw, r)
 	if succeeded(lw.Status) && !lw.over && lw.body.Len() > 0 {
 		h.owners.LearnJSON(lw.body.Bytes())
@@ -78,7 +78,7 @@ func (h *ChromaAuth) serveLearning(w http.ResponseWriter, r *http.Request, next 
 // grants judge it by its new name from the next request on. (Renames made
 // past this gateway are seen within collection_name_ttl.)
 func (h *ChromaAuth) serveRename(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, collectionID, newName string) error {
-	sw := &lookup.StatusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	sw := lookup.NewStatusWriter(w)
 	err := next.ServeHTTP(sw, r)
 	if succeeded(sw.Status) {
 		h.owners.Rename(collectionID, newName)

@@ -169,13 +169,7 @@ func (h *ChromaAuth) recordAfter(w http.ResponseWriter, r *http.Request, d *auth
 		return serve(w)
 	}
 	requestID := audit.RequestID(r) // made now, before anything can dial upstream (see audit.RequestID)
-	// the status writer and its wrapper in one allocation
-	a := &struct {
-		sw lookup.StatusWriter
-		ww caddyhttp.ResponseWriterWrapper
-	}{ww: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	a.sw.ResponseWriterWrapper = &a.ww
-	sw := &a.sw
+	sw := lookup.NewStatusWriter(w)
 	err := serve(sw)
 	d.Status = sw.Status
 	if d.Status == 0 {

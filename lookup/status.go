@@ -9,10 +9,16 @@ import (
 // StatusWriter passes the rest of the chain's answer on to the client and
 // remembers its status: the first final one written, 200 when the body
 // comes without one. The handler records a forwarded request with it, and
-// the rows proxy judges what the upstream did.
+// the rows proxy judges what the upstream did. The wrapper is held by
+// value: a StatusWriter is one allocation.
 type StatusWriter struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper
 	Status int
+}
+
+// NewStatusWriter is a StatusWriter passing the answer on to w.
+func NewStatusWriter(w http.ResponseWriter) *StatusWriter {
+	return &StatusWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
 }
 
 func (s *StatusWriter) WriteHeader(status int) {

@@ -139,7 +139,7 @@ func (p *proxy) serveStreamed(w http.ResponseWriter, d *authz.Decision, src io.R
 	}()
 	r.Body, r.GetBody, r.ContentLength = pr, nil, -1
 	r.Header.Del("Content-Length")
-	gw := &guardWriter{StatusWriter: lookup.StatusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, state: state}
+	gw := &guardWriter{StatusWriter: lookup.StatusWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, state: state}
 	err := p.next.ServeHTTP(gw, r)
 	pr.CloseWithError(errUpstreamDone)
 	var rerr error

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/authz"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/lookup"
 	"github.com/caddy-chroma-auth/caddy-chroma-auth/rows"
@@ -31,7 +29,6 @@ func (p *proxy) serveBuffered(w http.ResponseWriter, d *authz.Decision, body []b
 	x := &struct {
 		pb pooledBody
 		sw lookup.StatusWriter
-		rw caddyhttp.ResponseWriterWrapper
 	}{}
 	parts, err := rows.RewriteSpans(x.pb.arr[:0], body, op, f, check)
 	if err != nil {
@@ -51,8 +48,7 @@ func (p *proxy) serveBuffered(w http.ResponseWriter, d *authz.Decision, body []b
 	} else {
 		r.Header["Content-Length"] = []string{strconv.Itoa(size)}
 	}
-	x.rw.ResponseWriter = w
-	x.sw.ResponseWriterWrapper = &x.rw
+	x.sw.ResponseWriter = w
 	err = p.next.ServeHTTP(&x.sw, r)
 	d.Status = x.sw.Status
 	if d.Status == 0 && err == nil {
