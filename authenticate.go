@@ -18,17 +18,10 @@ import (
 // with success before is checked as usual, even while the address is
 // blocked; any other credential first takes a try from the address's
 // bucket, and while none is left it is answered 429 unchecked, right or
-// wrong (see limiter.Limiter).
-func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (*providers.Identity, string, time.Duration) {
-	id, reason, retry, _ := h.authenticateFrom(r, creds)
-	return id, reason, retry
-}
-
-// authenticateFrom is authenticate, also returning the client address
-// the failure limiter counted the request against ("" when it had no
-// need of it): the request's audit line names the same address without
-// working it out again.
-func (h *ChromaAuth) authenticateFrom(r *http.Request, creds *providers.Credentials) (id *providers.Identity, reason string, retry time.Duration, client string) {
+// wrong (see limiter.Limiter). client is the address the limiter counted
+// the request against ("" when it had no need of it): the request's audit
+// line names the same address without working it out again.
+func (h *ChromaAuth) authenticate(r *http.Request, creds *providers.Credentials) (id *providers.Identity, reason string, retry time.Duration, client string) {
 	if h.ClientCert != nil {
 		if id, reason, done := h.authenticateCert(r, creds); done {
 			return id, reason, 0, ""

@@ -60,7 +60,7 @@ func (j *judge) Close()                 { j.h.cleanupJWT() }
 func (j *judge) Public(r *http.Request) bool { return authz.IsPreflight(r) || j.h.isPublic(r) }
 
 func (j *judge) Authenticate(r *http.Request) (*providers.Identity, authz.Decision) {
-	id, reason, _ := j.h.authenticate(r, j.pol.Creds)
+	id, reason, _, _ := j.h.authenticate(r, j.pol.Creds)
 	j.h.stripCredentials(r)
 	if id == nil {
 		return nil, unauthenticated(reason)

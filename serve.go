@@ -24,7 +24,7 @@ func (h *ChromaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 		return h.recordAfter(w, r, &d, func(w http.ResponseWriter) error { return next.ServeHTTP(w, r) })
 	}
 	pol := h.policy.Load()
-	id, reason, retry, client := h.authenticateFrom(r, pol.Creds)
+	id, reason, retry, client := h.authenticate(r, pol.Creds)
 	if id == nil {
 		return h.reject(w, r, pol, reason, retry)
 	}
