@@ -38,10 +38,6 @@ var cgBaselines = map[string]string{
 	"AU":  "Caddy reverse_proxy + access log to a file",
 }
 
-// cgPeers: a path's cost is also shown against a peer's, what a user
-// would pick instead (the audit line against Caddy's access log line).
-var cgPeers = map[string]string{"U": "AU", "UL": "AU"}
-
 // pathBase is reverse_proxy on a path's own request where it is not A's:
 // the listing's and the query's routes and body, the JWTs' longer
 // Authorization headers (net/http parses them, and reverse_proxy forwards
@@ -148,7 +144,7 @@ func writeCallgrind(b *strings.Builder, rows [][]string) {
 			if baseKey != "A" && alsoAgainstA(g) && per["A"] != nil {
 				goal += fmt.Sprintf("; %s against A", pct(100*m/slicesMin(per["A"])))
 			}
-			if p := cgPeers[g]; p != "" && per[p] != nil {
+			if p := pathBeside[g]; p != "" && per[p] != nil {
 				goal += fmt.Sprintf("; %s of %s's", pct(100*m/slicesMin(per[p])), p)
 			}
 		}

@@ -64,8 +64,9 @@ func pathGoal(g string) (float64, string, bool) {
 // chroma_auth JWT, the JWT proxies on the same token.
 var pathPeers = map[string][]string{"JE": {"OE", "PE"}, "JR": {"OR", "PR"}}
 
-// pathBeside are the peers a path is only set beside, with no goal: the
-// audit line beside Caddy's own access log line.
+// pathBeside are the peers a path is only set beside, with no goal, in
+// the wrk table and the callgrind table alike: the audit line beside
+// Caddy's own access log line, what a user would turn on instead.
 var pathBeside = map[string]string{"U": "AU", "UL": "AU"}
 
 // writePaths reports every path of bench/paths.sh: req/s and CPU per
